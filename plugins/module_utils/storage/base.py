@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, watchkeeper.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one storage interface every destination implements (local, s3, gcs).
+
+Keys are relative to the destination's root (a directory for ``local``, ``bucket/prefix`` for
+``s3`` and ``gcs``) and always use ``/``. A backend never decides *what* to write; it moves bytes
+and confirms them:
+
+* ``open_writer(key)`` returns a ``Writer``: ``write(chunk)`` any number of times, then exactly
+  one of ``commit(size, sha256)`` (the object becomes visible, the backend confirms every byte
+  and the checksum, or raises) or ``abort()`` (nothing visible is left: partial files removed,
+  multipart/resumable uploads cancelled). Writers are used from one thread at a time.
+* ``put_bytes`` writes a small object atomically (manifests, lock-free metadata).
+* Reads stream in chunks; nothing loads a whole backup into memory.
+
+Every method raises ``StorageError`` (with ``destination`` set) on failure, never a
+library-specific exception, and no method ever includes credentials in a message.
+"""
+
+import collections
+
+from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import StorageError
+
+ObjectInfo = collections.namedtuple("ObjectInfo", ["key", "size", "mtime"])
+"""``key`` relative to the destination root, ``size`` in bytes, ``mtime`` aware datetime or None."""
+
+DEFAULT_CHUNK = 4 * 1024 * 1024
+
+
+class Writer(object):
+    """A streaming upload of one object. Subclasses implement ``_write``, ``_commit``, ``_abort``."""
+
+    def __init__(self, storage, key):
+        self.storage = storage
+        self.key = key
+        self.bytes_written = 0
+        self.state = "open"  # open -> committed | aborted
+
+    def write(self, chunk):
+        if self.state != "open":
+            raise StorageError("write after %s" % self.state, step="upload", destination=self.storage.name)
+        self._write(chunk)
+        self.bytes_written += len(chunk)
+
+    def commit(self, size, sha256):
+        """Make the object visible once every byte is confirmed; returns a dict of what was confirmed.
+
+        ``size`` and ``sha256`` are what the pipeline produced. A backend must raise
+        ``StorageError`` (or ``ChecksumMismatch``) when it cannot confirm them, and leave nothing
+        visible in that case.
+        """
+        if self.state != "open":
+            raise StorageError("commit after %s" % self.state, step="commit", destination=self.storage.name)
+        if self.bytes_written != size:
+            self.abort()
+            raise StorageError("writer received %d bytes but the stream had %d" % (self.bytes_written, size),
+                               step="commit", destination=self.storage.name)
+        try:
+            confirmed = self._commit(size, sha256)
+        except StorageError:
+            self.abort()
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            self.abort()
+            raise StorageError("commit failed: %s" % exc, step="commit", destination=self.storage.name)
+        self.state = "committed"
+        result = {"key": self.key, "size": size}
+        result.update(confirmed or {})
+        return result
+
+    def abort(self):
+        """Cancel the upload; never raises (errors are recorded in ``abort_error``)."""
+        if self.state != "open":
+            return
+        self.state = "aborted"
+        try:
+            self._abort()
+        except Exception as exc:  # pylint: disable=broad-except
+            self.abort_error = str(exc)
+
+    def _write(self, chunk):
+        raise NotImplementedError
+
+    def _commit(self, size, sha256):
+        raise NotImplementedError
+
+    def _abort(self):
+        raise NotImplementedError
+
+
+class Storage(object):
+    """A destination. ``spec`` is the destination dict from the module options."""
+
+    kind = "base"
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.name = spec.get("name") or spec.get("type")
+
+    # -- identity ---------------------------------------------------------------------------
+    def describe(self):
+        """A location string without secrets, e.g. ``s3://bucket/prefix``."""
+        raise NotImplementedError
+
+    def location(self, key):
+        """Where one key lives, for humans (``/mnt/nas/x``, ``s3://bucket/prefix/x``)."""
+        return "%s/%s" % (self.describe().rstrip("/"), key)
+
+    # -- writes -----------------------------------------------------------------------------
+    def open_writer(self, key):
+        raise NotImplementedError
+
+    def put_bytes(self, key, data, overwrite=False):
+        """Write a small object atomically. Refuses to replace an existing key unless ``overwrite``."""
+        raise NotImplementedError
+
+    def delete(self, key):
+        """Delete one object; a missing key is not an error."""
+        raise NotImplementedError
+
+    # -- reads ------------------------------------------------------------------------------
+    def stat(self, key):
+        """``ObjectInfo`` or ``None`` when the key does not exist."""
+        raise NotImplementedError
+
+    def list(self, prefix=""):
+        """Iterate ``ObjectInfo`` for every key under ``prefix`` (no order guaranteed)."""
+        raise NotImplementedError
+
+    def get_bytes(self, key, max_bytes=64 * 1024 * 1024):
+        """The whole content of a small object (manifests). Raises if larger than ``max_bytes``."""
+        raise NotImplementedError
+
+    def iter_read(self, key, chunk_size=DEFAULT_CHUNK):
+        """Iterate the content of an object in chunks."""
+        raise NotImplementedError
+
+    # -- housekeeping -----------------------------------------------------------------------
+    def probe(self):
+        """Read-only health check for check_mode and freshness reports.
+
+        Returns ``{"reachable": bool, "writable": True|False|None, "free_bytes": int|None,
+        "detail": str}``; ``writable`` is ``None`` when it cannot be known without writing.
+        Never writes anything.
+        """
+        raise NotImplementedError
+
+    def cleanup_incomplete(self, prefix, older_than_s=0):
+        """Abort multipart/resumable uploads and remove partial files under ``prefix``.
+
+        Returns a list of what was cleaned (strings). Used after an interrupted run.
+        """
+        return []
+
+    def close(self):
+        """Release clients and connections."""

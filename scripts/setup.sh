@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian 12/13 machine: Debian packages, a venv with the
+# card's Python packages, and the collection placed where ansible and ansible-test find it.
+# Safe to run again: each step checks before it acts.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WK="$ROOT/.wk"
+VENV="$ROOT/.venv"
+PYTHON=${PYTHON:-python3}
+
+log() { printf '==> %s\n' "$*"; }
+
+# 1. Debian packages (by name; versions are detected at run time).
+APT_PACKAGES=(postgresql postgresql-client postgresql-contrib gnupg zstd sqlite3 git ca-certificates python3-venv)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  log "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# 2. The venv, rebuilt only when requirements.txt changed.
+req_sum=$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$req_sum" ]; then
+  log "creating venv $VENV"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements.txt"
+  echo "$req_sum" > "$VENV/.requirements.sha256"
+fi
+
+# 3. The collection workspace: .wk/collections/ansible_collections/watchkeeper/ops is a real
+#    copy of the tracked tree (ansible-test refuses symlinks), with the dependency collections
+#    from the `ansible` package linked beside it (ansible-test only looks in the same root).
+"$ROOT/scripts/sync-workspace.sh"
+log "setup done (venv: $VENV, collections: $WK/collections)"

@@ -1,0 +1,148 @@
+"""Shared pytest fixtures: the collection on sys.path and real peer services on loopback.
+
+Services are started once per session (they take a second or two each) and stopped at the end;
+tests isolate themselves with fresh databases, buckets and directories.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+
+import pytest
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TESTS)
+
+
+def _collections_root():
+    """A directory that holds ``ansible_collections/watchkeeper/ops`` pointing at this tree."""
+    parts = ROOT.split(os.sep)
+    if parts[-3:-1] == ["ansible_collections", "watchkeeper"] and parts[-1] == "ops":
+        return os.sep.join(parts[:-3])
+    dev = os.path.join(ROOT, ".wk", "dev")
+    link = os.path.join(dev, "ansible_collections", "watchkeeper", "ops")
+    if not os.path.exists(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(ROOT, link)
+    return dev
+
+
+COLLECTIONS_ROOT = _collections_root()
+if COLLECTIONS_ROOT not in sys.path:
+    sys.path.insert(0, COLLECTIONS_ROOT)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(TESTS, "support"))
+
+import wk_services  # noqa: E402  pylint: disable=wrong-import-position
+
+
+@pytest.fixture(scope="session")
+def services_dir():
+    path = tempfile.mkdtemp(prefix="wk-services-")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg(services_dir):
+    """A private PostgreSQL cluster (superuser ``postgres`` / ``pg.password``) on 127.0.0.1."""
+    cluster = wk_services.start_postgres(os.path.join(services_dir, "pg"))
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def pg_db(pg):
+    """A fresh, empty database in the session cluster; dropped afterwards."""
+    name = "t_%s" % uuid.uuid4().hex[:10]
+    pg.psql("CREATE DATABASE %s" % name)
+    yield name
+    pg.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name, check=False)
+
+
+@pytest.fixture(scope="session")
+def moto(services_dir):
+    """moto's S3 server; ``moto.info['endpoint']`` is its URL."""
+    proc = wk_services.start_moto(os.path.join(services_dir, "moto"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_env():
+    """Fake credentials for moto (never real ones)."""
+    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing-secret", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture
+def s3_bucket(moto, s3_env, monkeypatch):
+    """A fresh bucket in moto; returns (bucket name, boto3 client for out-of-band checks)."""
+    import boto3
+    for key, value in s3_env.items():
+        monkeypatch.setenv(key, value)
+    client = boto3.client("s3", endpoint_url=moto.info["endpoint"], region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing-secret")
+    name = "wk-%s" % uuid.uuid4().hex[:12]
+    client.create_bucket(Bucket=name)
+    return name, client
+
+
+@pytest.fixture(scope="session")
+def gcs(services_dir):
+    """gcp-storage-emulator; ``gcs.info['endpoint']`` is its URL."""
+    proc = wk_services.start_gcs(os.path.join(services_dir, "gcs"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def gcs_bucket(gcs):
+    """A fresh bucket in the GCS emulator; returns (bucket name, google.cloud.storage client)."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage as gcs_storage
+    client = gcs_storage.Client(project="wk-test", credentials=AnonymousCredentials(),
+                                client_options={"api_endpoint": gcs.info["endpoint"]})
+    name = "wk-%s" % uuid.uuid4().hex[:12]
+    client.create_bucket(name)
+    return name, client
+
+
+@pytest.fixture(scope="session")
+def smtp(services_dir):
+    """aiosmtpd on loopback; messages land in ``smtp.info['maildir']``."""
+    proc = wk_services.start_smtp(os.path.join(services_dir, "smtp"))
+    yield proc
+    proc.stop()
+
+
+def _gpg(home, *args, **kwargs):
+    return subprocess.run(["gpg", "--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback"] + list(args),
+                          check=True, capture_output=True, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def gpg_keys(services_dir):
+    """A throwaway key pair: the private key lives only in ``private_home``.
+
+    Returns a dict with ``private_home`` (GNUPGHOME holding the secret key), ``public_key``
+    (armored public key file), ``fingerprint`` and ``passphrase_file`` (for symmetric mode).
+    """
+    base = os.path.join(services_dir, "gpg")
+    home = os.path.join(base, "private-home")
+    os.makedirs(home, mode=0o700)
+    _gpg(home, "--passphrase", "", "--quick-gen-key", "Watchkeeper Test <wk-test@example.invalid>", "ed25519", "cert", "never")
+    out = _gpg(home, "--list-keys", "--with-colons").stdout.decode()
+    fpr = [line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:")][0]
+    _gpg(home, "--passphrase", "", "--quick-add-key", fpr, "cv25519", "encr", "never")
+    public_key = os.path.join(base, "backup-public.asc")
+    with open(public_key, "wb") as handle:
+        handle.write(_gpg(home, "--armor", "--export", fpr).stdout)
+    passphrase_file = os.path.join(base, "passphrase")
+    with open(passphrase_file, "w") as handle:
+        handle.write("correct horse battery staple %s\n" % uuid.uuid4().hex)
+    os.chmod(passphrase_file, 0o600)
+    return {"private_home": home, "public_key": public_key, "fingerprint": fpr, "passphrase_file": passphrase_file}
