@@ -12,6 +12,8 @@ mkdir -p "$DEST.new"
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
   | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
   | tar --null -T - -cf -) | tar -xf - -C "$DEST.new"
+# ansible-test lists content with git: give the copy its own repository (nothing is committed).
+(cd "$DEST.new" && git init -q && git add -A)
 rm -rf "$DEST"
 mv "$DEST.new" "$DEST"
 

@@ -277,7 +277,7 @@ def http_ok(url, timeout=2.0):
 # --------------------------------------------------------------------------- CLI
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("service", choices=["postgres"])
     parser.add_argument("action", choices=["start", "stop", "destroy", "info"])
     parser.add_argument("--dir", required=True)

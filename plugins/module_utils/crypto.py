@@ -198,4 +198,3 @@ def _read_key_source(source):
 
 def _label(source):
     return "an inline key" if source.lstrip().startswith(ARMOR_HEADER) else source
-

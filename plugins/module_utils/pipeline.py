@@ -82,6 +82,12 @@ class _Proc(object):
     def stdout_fd(self):
         return self.popen.stdout.fileno()
 
+    def close_stdout(self):
+        try:
+            self.popen.stdout.close()
+        except OSError:
+            pass
+
     def stderr_text(self):
         self.stderr.seek(0)
         data = self.stderr.read()
@@ -158,10 +164,11 @@ class FunctionProducer(object):
 class _Relay(threading.Thread):
     """Moves bytes from one pipe to another with splice and counts them."""
 
-    def __init__(self, name, src_fd, dst_fd):
+    def __init__(self, name, src_fd, dst_fd, close_src):
         super(_Relay, self).__init__(name="relay-%s" % name, daemon=True)
         self.src_fd = src_fd
         self.dst_fd = dst_fd
+        self.close_src = close_src
         self.count = 0
         self.error = None
 
@@ -180,6 +187,9 @@ class _Relay(threading.Thread):
                 self.count += moved
         except OSError as exc:
             self.error = exc
+            # The next stage stopped reading: close our end of the upstream pipe so that the
+            # upstream process gets SIGPIPE instead of blocking forever on a full pipe.
+            self.close_src()
         finally:
             try:
                 os.close(self.dst_fd)
@@ -273,12 +283,14 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
         if isinstance(producer, FunctionProducer):
             upstream_fd = producer.start()
             upstream_owned = True
+            upstream_close = _once_closer(upstream_fd)
         else:
             proc = _Proc(producer.name, producer.argv, subprocess.DEVNULL, producer.env, producer.cwd, producer.pass_fds)
             procs.append(proc)
             _close_all(producer.pass_fds)
             upstream_fd = proc.stdout_fd
             upstream_owned = False
+            upstream_close = proc.close_stdout
         upstream_name = producer.name
         for stage in stages:
             pipe_r, pipe_w = os.pipe()
@@ -289,12 +301,13 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
                 os.close(pipe_r)
                 _close_all(stage.pass_fds)
             procs.append(proc)
-            relay = _Relay(upstream_name, upstream_fd, pipe_w)
+            relay = _Relay(upstream_name, upstream_fd, pipe_w, upstream_close)
             relay.owned_src = upstream_owned
             relays.append(relay)
             relay.start()
             upstream_fd = proc.stdout_fd
             upstream_owned = False
+            upstream_close = proc.close_stdout
             upstream_name = stage.name
         read_fd = upstream_fd
         if watchdog:
@@ -346,7 +359,7 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
         for relay in relays:
             relay.join(5)
             if getattr(relay, "owned_src", False):
-                _close_all([relay.src_fd])
+                relay.close_src()
         if isinstance(producer, FunctionProducer) and not stages and read_fd is not None:
             _close_all([read_fd])
         if isinstance(producer, FunctionProducer) and producer.thread is not None:
@@ -397,6 +410,19 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
         primary.result = result
         raise primary
     return result
+
+
+def _once_closer(fd):
+    """A callable that closes ``fd`` the first time it is called (never a reused fd number)."""
+    state = {"open": True}
+    lock = threading.Lock()
+
+    def close():
+        with lock:
+            if state["open"]:
+                state["open"] = False
+                _close_all([fd])
+    return close
 
 
 def _close_all(fds):

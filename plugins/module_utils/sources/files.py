@@ -69,8 +69,7 @@ class Walker(object):
 
     def __iter__(self):
         for root in self.paths:
-            for entry in self._walk(root):
-                yield entry
+            yield from self._walk(root)
 
     def _entry(self, abspath, st):
         name = abspath.lstrip("/")
@@ -114,8 +113,7 @@ class Walker(object):
                 self.vanished.append(path)
                 continue
             if stat.S_ISDIR(cst.st_mode):
-                for sub in self._walk(path):
-                    yield sub
+                yield from self._walk(path)
             else:
                 centry = self._entry(path, cst)
                 if centry is not None:

@@ -214,4 +214,3 @@ class IncrementalFilesSource(FilesSource):
         facts = super(IncrementalFilesSource, self).check()
         facts["tool"] = "watchkeeper packs (tar of SHA-256-named chunks)"
         return facts
-

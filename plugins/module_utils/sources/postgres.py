@@ -142,7 +142,7 @@ class PostgresSource(Source):
             try:
                 params.update(conninfo_to_dict(spec["conninfo"]))
             except psycopg.ProgrammingError as exc:
-                raise SourceError("invalid conninfo: %s" % str(exc).split("\n")[0], step="check")
+                raise SourceError("invalid conninfo: %s" % str(exc).split("\n", maxsplit=1)[0], step="check")
         mapping = {"login_host": "host", "login_port": "port", "login_user": "user", "login_password": "password",
                    "database": "dbname", "ssl_mode": "sslmode", "ca_cert": "sslrootcert", "passfile": "passfile",
                    "connect_timeout": "connect_timeout"}
@@ -295,7 +295,7 @@ class PostgresSource(Source):
 
 
 def _first_line(exc, password=None):
-    text = str(exc).strip().split("\n")[0]
+    text = str(exc).strip().split("\n", maxsplit=1)[0]
     if password:
         text = text.replace(password, "********")
     return text

@@ -13,12 +13,15 @@ finalizes the upload, reloads the object and compares its size and MD5 with what
 
 import base64
 import hashlib
+import json
 import os
 
 try:
     import google.auth
     from google.api_core import exceptions as gexc
     from google.auth.credentials import AnonymousCredentials
+    from google.oauth2 import credentials as user_credentials
+    from google.oauth2 import service_account
     from google.cloud import storage as gcs_storage
     from google.cloud.storage.retry import DEFAULT_RETRY
     HAS_GCS = True
@@ -51,7 +54,10 @@ class GCSWriter(Writer):
     def __init__(self, storage, key):
         super(GCSWriter, self).__init__(storage, key)
         self.full = storage.full_key(key)
-        self.md5 = hashlib.md5()  # nosec - compared with the md5Hash GCS computes
+        try:  # compared with the md5Hash GCS computes; allowed on FIPS hosts
+            self.md5 = hashlib.md5(usedforsecurity=False)
+        except TypeError:  # Python < 3.9
+            self.md5 = hashlib.md5()  # nosec
         self.cancel_status = None
         self.blob = storage.bucket.blob(self.full)
         kwargs = dict(chunk_size=storage.chunk_size, ignore_flush=True, checksum="md5", if_generation_match=0,
@@ -108,15 +114,15 @@ class GCSWriter(Writer):
         expires on its own (GCS reaps it after a week); nothing becomes visible.
         """
         pair = getattr(self.stream, "_upload_and_transport", None)
-        if pair is not None:
-            upload, transport = pair
-            url = getattr(upload, "resumable_url", None)
-            if url and not getattr(upload, "finished", False):
-                try:
+        try:
+            if pair is not None:
+                self.stream._upload_and_transport = None  # keep terminate() from sending its own DELETE
+                upload, transport = pair
+                url = getattr(upload, "resumable_url", None)
+                if url and not getattr(upload, "finished", False):
                     self.cancel_status = transport.delete(url, timeout=self.storage.timeout).status_code
-                finally:
-                    self.stream._upload_and_transport = None
-        self.stream.terminate()
+        finally:
+            self.stream.terminate()
 
 
 class GCSStorage(Storage):
@@ -147,26 +153,40 @@ class GCSStorage(Storage):
         self.bucket = self.client.bucket(self.bucket_name)
 
     def _credentials(self, spec):
-        """``(credentials, project, source)``: explicit file, then the env files AWX/gcloud set, then ADC."""
+        """``(credentials, project, source)``: credentials_file, GOOGLE_APPLICATION_CREDENTIALS, GCE_CREDENTIALS_FILE_PATH, ADC."""
         if spec.get("anonymous"):
             return AnonymousCredentials(), None, "anonymous"
-        for source, path in (("credentials_file", spec.get("credentials_file")),
-                             ("GOOGLE_APPLICATION_CREDENTIALS", os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")),
-                             ("GCE_CREDENTIALS_FILE_PATH", os.environ.get("GCE_CREDENTIALS_FILE_PATH"))):
-            if path:
-                try:
-                    creds, project = google.auth.load_credentials_from_file(path, scopes=[SCOPE])
-                except Exception as exc:  # pylint: disable=broad-except
-                    raise StorageError("cannot load Google credentials from %s (%s): %s" % (source, path, exc), step="configure",
-                                       destination=self.name, hint="the file must be a service account (or authorized user) JSON key")
-                return creds, project, "%s (%s)" % (source, path)
-        try:
+        if spec.get("credentials_file"):
+            return self._from_file(spec["credentials_file"], "credentials_file")
+        if not os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") and os.environ.get("GCE_CREDENTIALS_FILE_PATH"):
+            return self._from_file(os.environ["GCE_CREDENTIALS_FILE_PATH"], "GCE_CREDENTIALS_FILE_PATH")
+        source = "GOOGLE_APPLICATION_CREDENTIALS (%s)" % os.environ["GOOGLE_APPLICATION_CREDENTIALS"] \
+            if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") else "application default credentials"
+        try:  # google.auth.default() reads GOOGLE_APPLICATION_CREDENTIALS first, then gcloud ADC and the metadata server
             creds, project = google.auth.default(scopes=[SCOPE])
         except Exception as exc:  # pylint: disable=broad-except
-            raise StorageError("no Google credentials found: %s" % exc, step="configure", destination=self.name,
+            raise StorageError("no usable Google credentials (%s): %s" % (source, exc), step="configure", destination=self.name,
                                hint="set credentials_file, GOOGLE_APPLICATION_CREDENTIALS or GCE_CREDENTIALS_FILE_PATH "
                                     "(an AWX Google Compute Engine credential), or anonymous: true for an emulator")
-        return creds, project, "application default credentials"
+        return creds, project, source
+
+    def _from_file(self, path, source):
+        """Load a service account (or gcloud authorized-user) JSON key; other types are refused."""
+        try:
+            with open(path, "r", encoding="utf-8") as handle:
+                info = json.load(handle)
+            kind = info.get("type") if isinstance(info, dict) else None
+            if kind == "service_account":
+                creds = service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
+            elif kind == "authorized_user":
+                creds = user_credentials.Credentials.from_authorized_user_info(info, scopes=[SCOPE])
+            else:
+                raise ValueError("unsupported credential type %r (expected service_account or authorized_user)" % kind)
+        except (OSError, ValueError, KeyError) as exc:
+            text = exc.strerror if isinstance(exc, OSError) else str(exc).splitlines()[0][:200]
+            raise StorageError("cannot load Google credentials from %s (%s): %s" % (source, path, text), step="configure",
+                               destination=self.name, hint="the file must be a service account JSON key")
+        return creds, info.get("project_id") or info.get("quota_project_id"), "%s (%s)" % (source, path)
 
     # -- helpers ----------------------------------------------------------------------------
     def describe(self):
