@@ -40,7 +40,11 @@ class Writer(object):
     def write(self, chunk):
         if self.state != "open":
             raise StorageError("write after %s" % self.state, step="upload", destination=self.storage.name)
-        self._write(chunk)
+        try:
+            self._write(chunk)
+        except Exception:
+            self.abort()  # a failed write leaves nothing behind, whoever catches the error
+            raise
         self.bytes_written += len(chunk)
 
     def commit(self, size, sha256):

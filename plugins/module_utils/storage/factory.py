@@ -26,16 +26,3 @@ def open_storage(spec):
     raise ConfigError("unknown destination type %r (expected one of %s)" % (kind, ", ".join(TYPES)),
                       step="configure", destination=spec.get("name"))
 
-
-def destination_names(specs):
-    """Give every destination a unique name (its ``name``, else its type, numbered on clashes)."""
-    seen = {}
-    out = []
-    for spec in specs:
-        spec = dict(spec)
-        base = spec.get("name") or spec.get("type") or "destination"
-        count = seen.get(base, 0)
-        seen[base] = count + 1
-        spec["name"] = base if count == 0 else "%s-%d" % (base, count + 1)
-        out.append(spec)
-    return out

@@ -33,6 +33,8 @@ class LocalWriter(Writer):
         self.final = storage.path_for(key)
         self.partial = "%s%s%s" % (self.final, PARTIAL_MARK, uuid.uuid4().hex[:12])
         storage.makedirs(os.path.dirname(self.final))
+        if os.path.lexists(self.final):
+            raise StorageError("object %s already exists" % self.final, step="upload", destination=storage.name)
         try:
             self.fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
