@@ -70,6 +70,7 @@ class _Run(object):
         self.lock_info = {}
         self.cleaned = []
         self.manifest = None
+        self.warnings = []
         self.source = None
         self.enc = None
 
@@ -216,7 +217,11 @@ class _Run(object):
                 self.fail_destination(storage.name, exc)
         self.timings["manifest_s"] += time.monotonic() - started
         if self.manifests and hasattr(self.source, "save_index"):
-            self.source.save_index(self.backup_id)
+            try:
+                self.source.save_index(self.backup_id)
+            except OSError as exc:
+                # Only an optimisation: the next run uploads what it cannot prove is stored.
+                self.warnings.append("could not save the incremental index: %s" % exc)
 
     def discard_orphans(self):
         """Best effort: remove this run's objects where no manifest was written (writers may lack
@@ -251,7 +256,8 @@ class _Run(object):
         return {"changed": bool(self.manifests), "job": self.job, "backup_id": self.backup_id,
                 "status": "ok" if ok else "failed", "destinations": dests, "sizes": dict(self.totals),
                 "sha256": self.manifest["sha256"] if self.manifest else None, "manifest": self.manifest,
-                "timings": timings, "lock": self.lock_info, "cleaned_incomplete": self.cleaned}
+                "timings": timings, "lock": self.lock_info, "cleaned_incomplete": self.cleaned,
+                "warnings": self.warnings}
 
     def close(self):
         if self.source is not None:
@@ -276,6 +282,10 @@ def run_backup(params, log=None):
         started = time.monotonic()
         lock.acquire(timeout=params.get("lock_timeout", 60))
         run.timings["lock_wait_s"] = time.monotonic() - started
+        # The backup starts once the lock is held: a run that waited must not be dated (nor sorted,
+        # by its id) before the end of the run it waited for.
+        run.created = clock.now()
+        run.backup_id = mf.new_backup_id(run.created)
         run.lock_info = {"path": lock.path, "waited_s": round(lock.waited_s, 3), "broke_stale": lock.broke}
         for storage in run.storages:
             try:
@@ -295,11 +305,13 @@ def run_backup(params, log=None):
         return result
     except BackupFailed:
         raise
-    except WatchkeeperError as exc:
+    except Exception as exc:  # pylint: disable=broad-except
+        if not isinstance(exc, WatchkeeperError):
+            # A bug or an unexpected library error: still fail the way every other failure does.
+            exc = WatchkeeperError("unexpected error: %s: %s" % (type(exc).__name__, exc), step="internal")
         exc.msg = redact(exc.msg, run.secrets)
         for storage in run.storages:
             run.fail_destination(storage.name, exc)
-        run.manifests.clear()
         run.discard_orphans()
         raise BackupFailed(exc, run.result())
     finally:

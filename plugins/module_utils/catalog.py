@@ -7,9 +7,18 @@ A backup is listed when its manifest exists. It is *valid* when the manifest par
 known schema, and every object it names is present at the size the manifest records. Objects
 without a manifest belong to incomplete (failed or interrupted) runs: they are reported apart and
 never counted as backups.
+
+Manifests are immutable (written once, never replaced), so a reader may keep parsed manifests in a
+local cache keyed by key and size: the first listing of a destination reads every manifest, later
+ones read only new manifests. Object presence and sizes are checked against a fresh listing every
+time; integrity sweeps read everything.
 """
 
 import concurrent.futures
+import hashlib
+import json
+import os
+import uuid
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
@@ -33,8 +42,53 @@ def _entry(backup_id, key, manifest, problems):
     return entry
 
 
-def read_catalog(storage, job, validate=True, readers=READERS):
+class ManifestCache(object):
+    """Parsed manifests of one job in one destination, in ``<cache_dir>/<sha1(location, job)>.json``."""
+
+    def __init__(self, cache_dir, location, job):
+        name = hashlib.sha1(("%s\n%s" % (location, job)).encode("utf-8")).hexdigest()
+        self.path = os.path.join(cache_dir, "%s.json" % name)
+        self.entries = {}
+        self.dirty = False
+        try:
+            with open(self.path, "r") as handle:
+                doc = json.load(handle)
+            if doc.get("location") == location and doc.get("job") == job:
+                self.entries = doc.get("manifests", {})
+        except (OSError, ValueError):
+            pass
+        self.location = location
+        self.job = job
+
+    def get(self, key, size):
+        entry = self.entries.get(key)
+        return entry[1] if entry and entry[0] == size else None
+
+    def put(self, key, size, manifest):
+        self.entries[key] = [size, manifest]
+        self.dirty = True
+
+    def prune(self, keys):
+        for key in set(self.entries) - set(keys):
+            del self.entries[key]
+            self.dirty = True
+
+    def save(self):
+        if not self.dirty:
+            return
+        try:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            tmp = "%s.tmp-%s" % (self.path, uuid.uuid4().hex[:8])
+            with open(tmp, "w") as handle:
+                json.dump({"location": self.location, "job": self.job, "manifests": self.entries}, handle)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a cache that cannot be written only costs speed
+
+
+def read_catalog(storage, job, validate=True, readers=READERS, cache_dir=None):
     """Returns ``(backups, incomplete)``: backups newest first (dicts), and the ids of incomplete runs."""
+    cache = ManifestCache(cache_dir, storage.describe(), job) if cache_dir and validate else None
     sizes = {}
     manifests = {}
     for info in storage.list(job + "/"):
@@ -47,10 +101,14 @@ def read_catalog(storage, job, validate=True, readers=READERS):
         backup_id, key = item
         if not validate:
             return _entry(backup_id, key, None, [])
-        try:
-            manifest = mf.loads(storage.get_bytes(key, max_bytes=16 * 1024 * 1024), key)
-        except WatchkeeperError as exc:
-            return _entry(backup_id, key, None, [exc.msg])
+        manifest = cache.get(key, sizes[key]) if cache else None
+        if manifest is None:
+            try:
+                manifest = mf.loads(storage.get_bytes(key, max_bytes=16 * 1024 * 1024), key)
+            except WatchkeeperError as exc:
+                return _entry(backup_id, key, None, [exc.msg])
+            if cache:
+                cache.put(key, sizes[key], manifest)
         problems = []
         if manifest["job"] != job or manifest["backup_id"] != backup_id:
             problems.append("manifest names %s/%s, not %s/%s" % (manifest["job"], manifest["backup_id"], job, backup_id))
@@ -62,11 +120,16 @@ def read_catalog(storage, job, validate=True, readers=READERS):
         return _entry(backup_id, key, manifest, problems)
 
     items = sorted(manifests.items(), reverse=True)
-    if len(items) > 1 and validate:
+    if cache:
+        cache.prune(manifests.values())
+    uncached = [i for i in items if not cache or cache.get(i[1], sizes[i[1]]) is None]
+    if len(uncached) > 1 and validate:
         with concurrent.futures.ThreadPoolExecutor(max_workers=readers) as pool:
             backups = list(pool.map(load, items))
     else:
         backups = [load(item) for item in items]
+    if cache:
+        cache.save()
 
     incomplete = set()
     for key in sizes:

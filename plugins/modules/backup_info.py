@@ -51,6 +51,13 @@ options:
     description: Return only the newest N backups in RV(backups) (all are still counted). V(0) returns all.
     type: int
     default: 0
+  cache_dir:
+    description:
+      - Directory on the host running the module where parsed manifests are cached. Manifests never change once
+        written, so later runs read only new manifests; object presence and sizes are always checked against a
+        fresh listing. Empty string disables the cache.
+    type: path
+    default: ~/.cache/watchkeeper/catalog
 requirements:
   - boto3 for S3 destinations, google-cloud-storage for GCS destinations
 notes:
@@ -192,6 +199,7 @@ def main():
             fail_if_stale=dict(type="bool", default=False),
             validate=dict(type="bool", default=True),
             limit=dict(type="int", default=0),
+            cache_dir=dict(type="path", default="~/.cache/watchkeeper/catalog"),
         ),
         supports_check_mode=True,
     )
@@ -206,7 +214,7 @@ def main():
     try:
         job = check_job_name(params["job"])
         storage = open_storage(spec)
-        backups, incomplete = read_catalog(storage, job, validate=params["validate"])
+        backups, incomplete = read_catalog(storage, job, validate=params["validate"], cache_dir=params["cache_dir"] or None)
     except WatchkeeperError as exc:
         module.fail_json(msg=exc.describe(), step=exc.step, destination=spec["name"], stale=True)
     finally:
