@@ -14,7 +14,7 @@ if [ "${1:-}" = "--clean" ]; then
     log "stopping the demo PostgreSQL"
     "$ROOT/.venv/bin/python" "$ROOT/scripts/wk_services.py" postgres stop --dir "$DEMO/pg"
   fi
-  [ -d "$DEMO/gnupg" ] && gpgconf --homedir "$DEMO/gnupg" --kill gpg-agent 2>/dev/null || true
+  if [ -d "$DEMO/gnupg" ]; then gpgconf --homedir "$DEMO/gnupg" --kill gpg-agent 2>/dev/null || true; fi
   rm -rf "$DEMO"
   log "removed $DEMO"
   exit 0
@@ -50,7 +50,7 @@ python scripts/demo_files.py "$DEMO"
 # 3. The recipient's key pair: the private key stays in .wk/demo/gnupg, the backup gets the public key.
 if [ ! -s "$DEMO/demo-recipient.pub.asc" ]; then
   log "generating the demo GnuPG key pair in $DEMO/gnupg"
-  mkdir -p -m 700 "$DEMO/gnupg"
+  mkdir -p "$DEMO/gnupg" && chmod 700 "$DEMO/gnupg"
   gpg --homedir "$DEMO/gnupg" --batch --pinentry-mode loopback --passphrase '' --quiet \
     --quick-gen-key 'watchkeeper demo recipient <demo@watchkeeper.invalid>' future-default default never
   gpg --homedir "$DEMO/gnupg" --armor --export > "$DEMO/demo-recipient.pub.asc"

@@ -49,7 +49,7 @@ def make_uploads(root):
             data = rng.randbytes(2048 + rng.randrange(8192))
             name = "%s-%03d.bin" % (WORDS[(i * 3) % len(WORDS)], i)
         else:
-            data = ("%s %d\n" % (" ".join(rng.choice(WORDS) for _ in range(12)), i) * rng.randrange(5, 60)).encode()
+            data = ("%s %d\n" % (" ".join(rng.choice(WORDS) for _word in range(12)), i) * rng.randrange(5, 60)).encode()
             name = "%s-%03d.txt" % (WORDS[(i * 3) % len(WORDS)], i)
         with open(os.path.join(folder, name), "wb") as handle:
             handle.write(data)

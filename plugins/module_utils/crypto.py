@@ -28,6 +28,9 @@ except ImportError:
 
 MODES = ("public_key", "symmetric", "none")
 ARMOR_HEADER = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
+# Any armored block is key *text*, never a path: a pasted private key must reach the secret-key
+# check below (and be refused), not an error message that would print it.
+ARMOR_ANY = "-----BEGIN PGP "
 
 
 def gpg_version(gpg_path="gpg"):
@@ -187,7 +190,7 @@ def _import_recipients(spec, home, gpg_path):
 
 
 def _read_key_source(source):
-    if source.lstrip().startswith(ARMOR_HEADER):
+    if source.lstrip().startswith(ARMOR_ANY):
         return source
     try:
         with open(source, "rb") as handle:
@@ -197,4 +200,4 @@ def _read_key_source(source):
 
 
 def _label(source):
-    return "an inline key" if source.lstrip().startswith(ARMOR_HEADER) else source
+    return "an inline key" if source.lstrip().startswith(ARMOR_ANY) else source

@@ -22,7 +22,7 @@ description:
     manifest as the data fingerprint that restore verification recomputes.
   - File backups are a tar stream (O(source.mode=full)) or content-addressed packs where unchanged data is never
     uploaded again (O(source.mode=incremental)).
-  - Only one run of a job writes at a time: the run holds a lock in O(ops_state) and a second run waits up to
+  - Only one run of a job writes at a time. The run holds a lock in O(ops_state) and a second run waits up to
     O(lock_timeout) seconds, then fails naming the holder. A lock left by a killed run is broken automatically.
   - Every backup can be restored without this collection with C(gpg), C(zstd), C(pg_restore) and C(tar); the
     collection README shows the commands.
@@ -410,6 +410,9 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import Watc
 def main():
     module = AnsibleModule(argument_spec=backup_argument_spec(), supports_check_mode=True)
     params = module.params
+    for key in (params.get("encryption") or {}).get("public_keys") or []:
+        if "PRIVATE KEY" in key:  # pasted by mistake: refused below, and never echoed in the result
+            module.no_log_values.add(key)
     try:
         if module.check_mode:
             plan, problems = plan_backup(params)

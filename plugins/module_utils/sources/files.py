@@ -124,7 +124,7 @@ def entry_record(entry, **extra):
     """The file-list record of an entry (path, type, size, mode, mtime, and what ``extra`` adds)."""
     st = entry.st
     record = {"path": entry.name, "type": entry.kind, "mode": "%04o" % stat.S_IMODE(st.st_mode),
-              "mtime": clock.isoformat(clock.parse_time(_ts(st.st_mtime_ns))), "mtime_ns": st.st_mtime_ns,
+              "mtime": _iso_ns(st.st_mtime_ns), "mtime_ns": st.st_mtime_ns,
               "uid": st.st_uid, "gid": st.st_gid}
     if entry.kind == "file":
         record["size"] = st.st_size
@@ -134,8 +134,12 @@ def entry_record(entry, **extra):
     return record
 
 
-def _ts(ns):
-    return datetime.datetime.fromtimestamp(ns / 1e9, clock.UTC)
+def _iso_ns(ns):
+    """``2026-11-27T01:30:00.123456789Z``: the exact mtime as a string, because JSON tools that read
+    numbers as doubles (jq 1.6, JavaScript) round a 19-digit ``mtime_ns`` by up to 256 ns."""
+    secs, frac = divmod(ns, 1000000000)
+    when = datetime.datetime(1970, 1, 1, tzinfo=clock.UTC) + datetime.timedelta(seconds=secs)
+    return "%s.%09dZ" % (when.strftime("%Y-%m-%dT%H:%M:%S"), frac)
 
 
 class _ExactReader(object):
