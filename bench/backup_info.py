@@ -72,7 +72,7 @@ def fill(storage, count, workers=8):
 def timed_module(dest, runs, cache_dir):
     """Median over ``runs`` warm calls (the first call, which fills the manifest cache, is reported apart)."""
     times, inner = [], []
-    for _ in range(runs + 1):
+    for attempt in range(runs + 1):  # pylint: disable=unused-variable
         started = time.monotonic()
         result = ansible_run.run_module("watchkeeper.ops.backup_info", {"job": JOB, "destination": dest, "limit": 5,
                                                                         "cache_dir": cache_dir})
@@ -86,7 +86,7 @@ def timed_module(dest, runs, cache_dir):
 
 def timed_catalog(dest, runs):
     times = []
-    for _ in range(runs):
+    for attempt in range(runs):  # pylint: disable=unused-variable
         storage = open_storage(dict(dest, name=dest["type"]))
         started = time.monotonic()
         backups, _incomplete = read_catalog(storage, JOB)
@@ -145,8 +145,8 @@ def main():
               % (args.count, args.runs, report["ansible_noop_s"]))
         print("%-6s %14s %10s %19s %7s %5s" % ("dest", "module_cold_s", "module_s", "catalog_uncached_s", "valid", "met"))
         for name, row in report["destinations"].items():
-            print("%-6s %14.3f %10.3f %19.3f %7d %5s" % (name, row["module_cold_s"], row["module_s"], row["catalog_uncached_s"],
-                                                       row["valid"], row["met"]))
+            print("%-6s %14.3f %10.3f %19.3f %7d %5s" % (
+                name, row["module_cold_s"], row["module_s"], row["catalog_uncached_s"], row["valid"], row["met"]))
     return 0
 
 

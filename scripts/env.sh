@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Source this file to use the venv and the collection workspace in your shell:
 #   . scripts/env.sh
 WK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -4,6 +4,7 @@
 #   scripts/test.sh unit sanity     only the named stages
 # Stages run from the workspace copy .wk/collections/ansible_collections/watchkeeper/ops, which is
 # what ansible-test requires and what users get from `ansible-galaxy collection install`.
+# shellcheck disable=SC2317  # the stage_* functions are called indirectly
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ALL_STAGES=(unit integration sanity docs lint molecule)
@@ -50,7 +51,7 @@ stage_docs() {
       echo "ansible-doc watchkeeper.ops.$module FAILED"; fail=1
     fi
   done
-  return $fail
+  return "$fail"
 }
 
 stage_lint() { (cd "$WS" && ansible-lint --profile production --offline); }

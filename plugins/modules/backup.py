@@ -27,8 +27,9 @@ description:
   - Every backup can be restored without this collection with C(gpg), C(zstd), C(pg_restore) and C(tar); the
     collection README shows the commands.
 author:
-  - watchkeeper.ops maintainers
+  - Watchkeeper Ops maintainers (@watchkeeper)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - watchkeeper.ops.destination
 attributes:
   check_mode:
@@ -39,6 +40,8 @@ attributes:
         Nothing is written, not even the lock. Fails when the real run would fail.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   job:
     description:

@@ -18,8 +18,9 @@ description:
     (the RPO watch).
   - Reads only the destination; needs no keys and no local state.
 author:
-  - watchkeeper.ops maintainers
+  - Watchkeeper Ops maintainers (@watchkeeper)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - watchkeeper.ops.destination.single
 attributes:
   check_mode:
@@ -27,6 +28,8 @@ attributes:
     details: Reads only; behaves the same in check mode.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   job:
     description: The backup job.

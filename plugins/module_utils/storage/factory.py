@@ -25,4 +25,3 @@ def open_storage(spec):
         return GCSStorage(spec)
     raise ConfigError("unknown destination type %r (expected one of %s)" % (kind, ", ".join(TYPES)),
                       step="configure", destination=spec.get("name"))
-

@@ -389,8 +389,7 @@ class S3Storage(Storage):
     def iter_read(self, key, chunk_size=DEFAULT_CHUNK):
         body = self._get(key)["Body"]
         try:
-            for block in body.iter_chunks(chunk_size):
-                yield block
+            yield from body.iter_chunks(chunk_size)
         except (BotoCoreError, ClientError, OSError) as exc:
             raise self.error(exc, "reading %s failed" % key, "read")
         finally:

@@ -50,13 +50,13 @@ def test_cache_reads_each_manifest_once_and_notices_changes(tmp_path, monkeypatc
     original = storage.get_bytes
     monkeypatch.setattr(storage, "get_bytes", lambda key, **kw: reads.append(key) or original(key, **kw))
     cache_dir = str(tmp_path / "cache")
-    first, _ = read_catalog(storage, JOB, cache_dir=cache_dir)
-    assert len(reads) == 5 and all(b["valid"] for b in first)
-    second, _ = read_catalog(storage, JOB, cache_dir=cache_dir)
+    first, incomplete = read_catalog(storage, JOB, cache_dir=cache_dir)
+    assert len(reads) == 5 and all(b["valid"] for b in first) and incomplete == []
+    second, incomplete = read_catalog(storage, JOB, cache_dir=cache_dir)
     assert len(reads) == 5 and second == first
     # Object presence is always checked against the listing, cache or not.
     storage.delete(mf.object_key(JOB, "20261127T000000Z-00000000", "dump", ".pgdump.zst"))
-    third, _ = read_catalog(storage, JOB, cache_dir=cache_dir)
+    third, incomplete = read_catalog(storage, JOB, cache_dir=cache_dir)
     assert len(reads) == 5 and [b["valid"] for b in third].count(False) == 1
     # A new backup is read; nothing else is.
     add_backup(storage, "20261127T090000Z-00000009")

@@ -118,10 +118,10 @@ def _contend(state_dir, barrier, results):
 def test_exactly_one_of_many_processes_wins(tmp_path):
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(6), ctx.Queue()
-    procs = [ctx.Process(target=_contend, args=(str(tmp_path), barrier, results)) for _ in range(6)]
+    procs = [ctx.Process(target=_contend, args=(str(tmp_path), barrier, results)) for index in range(6)]
     for proc in procs:
         proc.start()
     for proc in procs:
         proc.join(20)
-    outcomes = sorted(results.get(timeout=5) for _ in procs)
+    outcomes = sorted(results.get(timeout=5) for proc in procs)
     assert outcomes.count("won") == 1 and outcomes.count("lost") == 5

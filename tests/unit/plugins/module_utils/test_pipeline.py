@@ -62,7 +62,7 @@ def test_sizes_and_sha256_of_every_stage(tmp_path):
 
 def test_function_producer_without_stages(tmp_path):
     def produce(out):
-        for _ in range(100):
+        for block in range(100):  # pylint: disable=unused-variable
             out.write(b"x" * 10000)
     writer = MemWriter()
     result = pipeline.run_stream(pipeline.FunctionProducer("py", produce), [], {"m": writer})

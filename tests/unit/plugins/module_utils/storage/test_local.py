@@ -50,7 +50,7 @@ def test_full_disk_is_reported_and_leaves_no_partial_file(tiny_fs):
     st = open_storage({"type": "local", "name": "nas", "path": tiny_fs})
     writer = st.open_writer("db/dump.bin")
     with pytest.raises(StorageError) as info:
-        for _ in range(4):
+        for attempt in range(4):  # pylint: disable=unused-variable
             writer.write(os.urandom(512 * 1024))
         writer.commit(2 * MIB, "0" * 64)
     text = str(info.value)

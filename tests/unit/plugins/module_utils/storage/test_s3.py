@@ -187,7 +187,7 @@ def test_failed_part_aborts_the_upload(spec, client, monkeypatch):
     monkeypatch.setattr(s3mod.S3Writer, "_upload_part", failing)
     writer = st.open_writer("fail")
     with pytest.raises(StorageError, match="injected"):
-        for _ in range(6):
+        for attempt in range(6):  # pylint: disable=unused-variable
             writer.write(os.urandom(3 * MIB))
         writer.commit(18 * MIB, "0" * 64)
     assert writer.state == "aborted"
