@@ -18,6 +18,7 @@ import time
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
+from ansible_collections.watchkeeper.ops.plugins.module_utils import rundir
 from ansible_collections.watchkeeper.ops.plugins.module_utils.compression import compression_facts, compression_stage
 from ansible_collections.watchkeeper.ops.plugins.module_utils.crypto import prepare_encryption
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ConfigError, WatchkeeperError
@@ -70,6 +71,7 @@ class _Run(object):
         self.lock_info = {}
         self.cleaned = []
         self.manifest = None
+        self.run_dir = None
         self.warnings = []
         self.source = None
         self.enc = None
@@ -105,11 +107,13 @@ class _Run(object):
     # -- the run ---------------------------------------------------------------------------
     def prepare(self):
         started = time.monotonic()
-        self.source = make_source(self.params["source"], self.params.get("tmp_dir"))
+        self.run_dir, swept = rundir.create(self.params.get("tmp_dir"))
+        self.cleaned += ["scratch:%s" % path for path in swept]
+        self.source = make_source(self.params["source"], self.run_dir)
         self.source_facts = self.source.check()
         if hasattr(self.source, "password") and self.source.password:
             self.secrets.append(self.source.password)
-        self.enc = prepare_encryption(self.params.get("encryption"), self.params.get("tmp_dir"))
+        self.enc = prepare_encryption(self.params.get("encryption"), self.run_dir)
         self.secrets.extend(self.enc.secrets)
         comp = self.params.get("compression") or {}
         self.level, self.threads = int(comp.get("level", 3)), int(comp.get("threads", 0))
@@ -119,7 +123,7 @@ class _Run(object):
 
     def stream_all(self):
         ctx = RunContext(self.job, self.backup_id, {s.name: s for s in self.alive()}, self.params["ops_state"],
-                         self.params.get("tmp_dir"), log=self.log)
+                         self.run_dir, log=self.log)
         ctx.stream_ext = self.ext
         for artifact in self.source.artifacts(ctx):
             alive = self.alive()
@@ -264,6 +268,8 @@ class _Run(object):
             self.source.close()
         if self.enc is not None:
             self.enc.cleanup()
+        if self.run_dir is not None:
+            rundir.remove(self.run_dir)
         for storage in self.storages:
             storage.close()
         try:
@@ -331,15 +337,16 @@ def plan_backup(params):
     problems = []
     plan = {"job": job, "backup_id": backup_id, "source": {}, "destinations": [], "encryption": None}
     source = enc = None
+    run_dir = rundir.create(params.get("tmp_dir"), sweep_dead=False)[0]  # check mode removes nothing
     try:
         try:
-            source = make_source(params["source"], params.get("tmp_dir"))
+            source = make_source(params["source"], run_dir)
             plan["source"] = {"reachable": True, "facts": source.check(), "estimate_bytes": source.estimate_bytes()}
         except WatchkeeperError as exc:
             plan["source"] = {"reachable": False, "error": exc.describe()}
             problems.append(exc.describe())
         try:
-            enc = prepare_encryption(params.get("encryption"), params.get("tmp_dir"))
+            enc = prepare_encryption(params.get("encryption"), run_dir)
             plan["encryption"] = enc.facts
             ext = mf.stream_ext(True, enc.mode)
         except WatchkeeperError as exc:
@@ -379,6 +386,7 @@ def plan_backup(params):
             source.close()
         if enc is not None:
             enc.cleanup()
+        rundir.remove(run_dir)
         for storage in storages:
             storage.close()
     return plan, problems
