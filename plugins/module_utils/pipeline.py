@@ -18,30 +18,18 @@
 """
 
 import errno
-import fcntl
 import hashlib
 import os
-import queue
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import PipelineError, WatchkeeperError
+from ansible_collections.watchkeeper.ops.plugins.module_utils.pipeline_io import (
+    PIPE_SIZE, Proc, Relay, Sink, close_all, grow_pipe, once_closer)
 
 CHUNK = 4 * 1024 * 1024
-PIPE_SIZE = 1024 * 1024
-F_SETPIPE_SZ = 1031
-QUEUE_DEPTH = 4
-STDERR_TAIL = 4000
-
-
-def _grow_pipe(fd):
-    try:
-        fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
-    except OSError:
-        pass
 
 
 def redact(text, secrets):
@@ -61,59 +49,6 @@ def describe_status(name, returncode):
             signame = "signal %d" % -returncode
         return "%s was killed by %s" % (name, signame)
     return "%s exited with status %d" % (name, returncode)
-
-
-class _Proc(object):
-    """A pipeline process with its stderr captured in an anonymous temporary file."""
-
-    def __init__(self, name, argv, stdin, env=None, cwd=None, pass_fds=()):
-        self.name = name
-        self.argv = argv
-        self.stderr = tempfile.TemporaryFile()
-        try:
-            self.popen = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=self.stderr, env=env,
-                                          cwd=cwd, pass_fds=tuple(pass_fds), close_fds=True)
-        except OSError as exc:
-            self.stderr.close()
-            raise PipelineError("cannot start %s (%s): %s" % (name, argv[0], exc.strerror or exc), step=name)
-        _grow_pipe(self.popen.stdout.fileno())
-
-    @property
-    def stdout_fd(self):
-        return self.popen.stdout.fileno()
-
-    def close_stdout(self):
-        try:
-            self.popen.stdout.close()
-        except OSError:
-            pass
-
-    def stderr_text(self):
-        self.stderr.seek(0)
-        data = self.stderr.read()
-        text = data[-STDERR_TAIL:].decode("utf-8", "replace").strip()
-        return text
-
-    def kill(self):
-        if self.popen.poll() is None:
-            try:
-                self.popen.kill()
-            except OSError:
-                pass
-
-    def wait(self, timeout):
-        try:
-            return self.popen.wait(timeout=max(timeout, 0.1))
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return self.popen.wait()
-
-    def close(self):
-        for handle in (self.popen.stdout, self.stderr):
-            try:
-                handle.close()
-            except OSError:
-                pass
 
 
 class Stage(object):
@@ -143,7 +78,7 @@ class FunctionProducer(object):
 
     def start(self):
         read_fd, write_fd = os.pipe()
-        _grow_pipe(write_fd)
+        grow_pipe(write_fd)
 
         def run():
             try:
@@ -159,77 +94,6 @@ class FunctionProducer(object):
         self.thread = threading.Thread(target=run, name="producer-%s" % self.name, daemon=True)
         self.thread.start()
         return read_fd
-
-
-class _Relay(threading.Thread):
-    """Moves bytes from one pipe to another with splice and counts them."""
-
-    def __init__(self, name, src_fd, dst_fd, close_src):
-        super(_Relay, self).__init__(name="relay-%s" % name, daemon=True)
-        self.src_fd = src_fd
-        self.dst_fd = dst_fd
-        self.close_src = close_src
-        self.count = 0
-        self.error = None
-
-    def run(self):
-        try:
-            while True:
-                try:
-                    moved = os.splice(self.src_fd, self.dst_fd, PIPE_SIZE)
-                except OSError as exc:
-                    if exc.errno == errno.EINVAL:  # not spliceable: fall back to read/write
-                        moved = self._copy_once()
-                    else:
-                        raise
-                if moved == 0:
-                    break
-                self.count += moved
-        except OSError as exc:
-            self.error = exc
-            # The next stage stopped reading: close our end of the upstream pipe so that the
-            # upstream process gets SIGPIPE instead of blocking forever on a full pipe.
-            self.close_src()
-        finally:
-            try:
-                os.close(self.dst_fd)
-            except OSError:
-                pass
-
-    def _copy_once(self):
-        data = os.read(self.src_fd, PIPE_SIZE)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.dst_fd, view):]
-        return len(data)
-
-
-class _Sink(threading.Thread):
-    """Feeds one destination's writer from a bounded queue; on error it drains and discards."""
-
-    def __init__(self, name, writer):
-        super(_Sink, self).__init__(name="sink-%s" % name, daemon=True)
-        self.dest = name
-        self.writer = writer
-        self.queue = queue.Queue(maxsize=QUEUE_DEPTH)
-        self.error = None
-        self.failed = threading.Event()
-
-    def run(self):
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            if self.failed.is_set():
-                continue
-            try:
-                self.writer.write(item)
-            except WatchkeeperError as exc:
-                self.error = exc
-                self.failed.set()
-            except Exception as exc:  # pylint: disable=broad-except
-                self.error = WatchkeeperError("upload failed: %s" % exc, step="upload", destination=self.dest)
-                self.failed.set()
 
 
 class StreamResult(object):
@@ -258,7 +122,7 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
     deadline = started + timeout if timeout else None
     procs = []
     relays = []
-    sinks = {name: _Sink(name, writer) for name, writer in writers.items()}
+    sinks = {name: Sink(name, writer) for name, writer in writers.items()}
     result = StreamResult()
     timed_out = threading.Event()
     stop_reason = []
@@ -283,25 +147,25 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
         if isinstance(producer, FunctionProducer):
             upstream_fd = producer.start()
             upstream_owned = True
-            upstream_close = _once_closer(upstream_fd)
+            upstream_close = once_closer(upstream_fd)
         else:
-            proc = _Proc(producer.name, producer.argv, subprocess.DEVNULL, producer.env, producer.cwd, producer.pass_fds)
+            proc = Proc(producer.name, producer.argv, subprocess.DEVNULL, producer.env, producer.cwd, producer.pass_fds)
             procs.append(proc)
-            _close_all(producer.pass_fds)
+            close_all(producer.pass_fds)
             upstream_fd = proc.stdout_fd
             upstream_owned = False
             upstream_close = proc.close_stdout
         upstream_name = producer.name
         for stage in stages:
             pipe_r, pipe_w = os.pipe()
-            _grow_pipe(pipe_w)
+            grow_pipe(pipe_w)
             try:
-                proc = _Proc(stage.name, stage.argv, pipe_r, stage.env, stage.cwd, stage.pass_fds)
+                proc = Proc(stage.name, stage.argv, pipe_r, stage.env, stage.cwd, stage.pass_fds)
             finally:
                 os.close(pipe_r)
-                _close_all(stage.pass_fds)
+                close_all(stage.pass_fds)
             procs.append(proc)
-            relay = _Relay(upstream_name, upstream_fd, pipe_w, upstream_close)
+            relay = Relay(upstream_name, upstream_fd, pipe_w, upstream_close)
             relay.owned_src = upstream_owned
             relays.append(relay)
             relay.start()
@@ -361,7 +225,7 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
             if getattr(relay, "owned_src", False):
                 relay.close_src()
         if isinstance(producer, FunctionProducer) and not stages and read_fd is not None:
-            _close_all([read_fd])
+            close_all([read_fd])
         if isinstance(producer, FunctionProducer) and producer.thread is not None:
             producer.thread.join(5)
         if watchdog:
@@ -410,27 +274,6 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
         primary.result = result
         raise primary
     return result
-
-
-def _once_closer(fd):
-    """A callable that closes ``fd`` the first time it is called (never a reused fd number)."""
-    state = {"open": True}
-    lock = threading.Lock()
-
-    def close():
-        with lock:
-            if state["open"]:
-                state["open"] = False
-                _close_all([fd])
-    return close
-
-
-def _close_all(fds):
-    for fd in fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
 
 
 def _stage_errors(producer, statuses, relays, secrets):
