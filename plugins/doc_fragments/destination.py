@@ -6,26 +6,17 @@
 class ModuleDocFragment(object):
     """Where backups go: the twin of C(DESTINATION_OPTIONS) in plugins/module_utils/common_args.py."""
 
-    DOCUMENTATION = r'''
-options:
-  destinations:
-    description:
-      - Where the backup is stored. Every destination receives the same bytes, streamed once from the source.
-      - A run succeeds only when every destination has confirmed its copy (size, and a checksum where the store offers one).
-      - Nothing that already exists is ever overwritten; an interrupted or failed upload leaves nothing visible behind.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
+    # The suboptions are shared by both fragments (one list of destinations, or one destination).
+    _SUBOPTIONS = r'''
       name:
         description:
           - A label for this destination in results, reports and error messages, for example C(nas) or C(offsite).
-          - Defaults to the O(destinations[].type); repeated names are numbered (C(s3), C(s3-2)).
+          - Defaults to the destination's type; names must be unique within a task.
         type: str
       type:
         description:
           - V(local) is a directory on the managed host, a local disk or a mounted NAS share (NFS, SMB).
-          - V(s3) is AWS S3 or any S3-compatible store (MinIO, Ceph RGW, Wasabi, ...) reached through O(destinations[].endpoint_url).
+          - V(s3) is AWS S3 or any S3-compatible store (MinIO, Ceph RGW, Wasabi, ...) reached through C(endpoint_url).
           - V(gcs) is Google Cloud Storage.
         type: str
         required: true
@@ -69,14 +60,14 @@ options:
         description:
           - For V(s3) and V(gcs). How often a failed request is retried (throttling, 5xx, network errors). V(0) disables retries.
           - For V(s3) this is botocore's C(max_attempts) in C(standard) mode. For V(gcs) any value above V(0) enables the
-            library's retries, bounded by O(destinations[].timeout).
+            library's retries, bounded by C(timeout).
         type: int
         default: 3
       part_size_mb:
         description:
           - For V(s3) and V(gcs). The size in MiB of each piece sent over the network.
           - For V(s3) it is the multipart part size (at least 5); memory use is about
-            (O(destinations[].upload_concurrency) + 1) times this size. Past 1000 parts the part size doubles every 1000
+            (C(upload_concurrency) + 1) times this size. Past 1000 parts the part size doubles every 1000
             parts so that a single object can reach the S3 limit of 10000 parts (about 5 TiB with the default).
             Objects smaller than one part are sent with a single PutObject.
           - For V(gcs) it is the resumable upload chunk size; memory use is about this size.
@@ -90,25 +81,25 @@ options:
       profile:
         description:
           - Only for V(s3). A named profile from C(~/.aws/credentials) or C(~/.aws/config) on the managed host.
-          - Used when O(destinations[].access_key) is not set.
+          - Used when C(access_key) is not set.
         type: str
       access_key:
         description:
-          - Only for V(s3). The access key ID. Together with O(destinations[].secret_key) it takes precedence over
-            O(destinations[].profile), which takes precedence over the default AWS chain (C(AWS_ACCESS_KEY_ID) and
+          - Only for V(s3). The access key ID. Together with C(secret_key) it takes precedence over
+            C(profile), which takes precedence over the default AWS chain (C(AWS_ACCESS_KEY_ID) and
             C(AWS_SECRET_ACCESS_KEY) as injected by an AWX Amazon Web Services credential, the shared files, an instance
             or task role).
           - This is a secret; it is never logged or shown in messages.
         type: str
       secret_key:
         description:
-          - Only for V(s3). The secret access key belonging to O(destinations[].access_key).
+          - Only for V(s3). The secret access key belonging to C(access_key).
           - This is a secret; it is never logged or shown in messages.
         type: str
       session_token:
         description:
-          - Only for V(s3). A session token for temporary credentials (STS); needs O(destinations[].access_key) and
-            O(destinations[].secret_key).
+          - Only for V(s3). A session token for temporary credentials (STS); needs C(access_key) and
+            C(secret_key).
           - This is a secret; it is never logged or shown in messages.
         type: str
       storage_class:
@@ -121,7 +112,7 @@ options:
       server_side_encryption:
         description:
           - Only for V(s3). Server-side encryption of new objects. V(AES256) uses S3-managed keys, V(aws:kms) uses KMS.
-          - Setting O(destinations[].kms_key_id) alone implies V(aws:kms).
+          - Setting C(kms_key_id) alone implies V(aws:kms).
         type: str
         choices: [AES256, "aws:kms"]
       kms_key_id:
@@ -149,10 +140,23 @@ options:
         type: path
       anonymous:
         description:
-          - Only for V(gcs). Send unauthenticated requests; meant for emulators together with O(destinations[].endpoint_url).
+          - Only for V(gcs). Send unauthenticated requests; meant for emulators together with C(endpoint_url).
         type: bool
         default: false
 '''
+
+    DOCUMENTATION = r'''
+options:
+  destinations:
+    description:
+      - Where the backup is stored. Every destination receives the same bytes, streamed once from the source.
+      - A run succeeds only when every destination has confirmed its copy (size, and a checksum where the store offers one).
+      - Nothing that already exists is ever overwritten; an interrupted or failed upload leaves nothing visible behind.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+''' + _SUBOPTIONS
 
     SINGLE = r'''
 options:
@@ -163,106 +167,4 @@ options:
     type: dict
     required: true
     suboptions:
-      name:
-        description:
-          - A label for this destination in results and error messages. Defaults to the O(destination.type).
-        type: str
-      type:
-        description:
-          - V(local) (a directory, for example a mounted NAS share), V(s3) (AWS S3 or S3-compatible) or V(gcs) (Google Cloud Storage).
-        type: str
-        required: true
-        choices: [local, s3, gcs]
-      path:
-        description:
-          - Only for V(local). The root directory; it must already exist (it is never created, so an unmounted share fails cleanly).
-        type: path
-      verify_readback:
-        description:
-          - Only for V(local). Read every file back and compare its SHA-256 before publishing it.
-        type: bool
-        default: true
-      bucket:
-        description:
-          - For V(s3) and V(gcs), required. The bucket name; the bucket must already exist.
-        type: str
-      prefix:
-        description:
-          - For V(s3) and V(gcs). A prefix inside the bucket, without leading or trailing slash; keys become C(<prefix>/<key>).
-        type: str
-        default: ""
-      endpoint_url:
-        description:
-          - For V(s3), the URL of an S3-compatible service; for V(gcs), another endpoint such as an emulator. Unset for AWS and Google Cloud.
-        type: str
-      timeout:
-        description:
-          - For V(s3) and V(gcs). Seconds to wait to connect and for each answer; for V(gcs) it also bounds the retries of one call.
-        type: int
-        default: 60
-      retries:
-        description:
-          - For V(s3) and V(gcs). How often a failed request is retried; V(0) disables retries.
-        type: int
-        default: 3
-      part_size_mb:
-        description:
-          - For V(s3) and V(gcs). Size in MiB of each multipart part (S3, at least 5) or resumable upload chunk (GCS).
-        type: int
-        default: 16
-      region:
-        description:
-          - Only for V(s3). The AWS region of the bucket.
-        type: str
-      profile:
-        description:
-          - Only for V(s3). A named AWS profile on the managed host, used when O(destination.access_key) is not set.
-        type: str
-      access_key:
-        description:
-          - Only for V(s3). The access key ID; with O(destination.secret_key) it takes precedence over O(destination.profile),
-            which takes precedence over the default AWS chain (environment, shared files, instance or task role).
-          - This is a secret; it is never logged or shown in messages.
-        type: str
-      secret_key:
-        description:
-          - Only for V(s3). The secret access key. This is a secret; it is never logged or shown in messages.
-        type: str
-      session_token:
-        description:
-          - Only for V(s3). A session token for temporary credentials. This is a secret; it is never logged or shown in messages.
-        type: str
-      storage_class:
-        description:
-          - Only for V(s3). The storage class of new objects, for example C(STANDARD_IA) or C(GLACIER_IR); unset means the bucket default.
-        type: str
-      server_side_encryption:
-        description:
-          - Only for V(s3). V(AES256) (S3-managed keys) or V(aws:kms); O(destination.kms_key_id) alone implies V(aws:kms).
-        type: str
-        choices: [AES256, "aws:kms"]
-      kms_key_id:
-        description:
-          - Only for V(s3). The KMS key ID, ARN or alias for V(aws:kms) encryption. Not a secret.
-        type: str
-      upload_concurrency:
-        description:
-          - Only for V(s3). How many parts are uploaded in parallel.
-        type: int
-        default: 4
-      project:
-        description:
-          - Only for V(gcs). The Google Cloud project; defaults to the credentials' project, then to C(GCE_PROJECT).
-        type: str
-      credentials_file:
-        description:
-          - Only for V(gcs). A service account JSON key on the managed host. Precedence - this option,
-            C(GOOGLE_APPLICATION_CREDENTIALS), C(GCE_CREDENTIALS_FILE_PATH) (AWX Google Compute Engine credential),
-            application default credentials.
-        type: path
-      anonymous:
-        description:
-          - Only for V(gcs). Send unauthenticated requests (emulators).
-        type: bool
-        default: false
-'''
+''' + _SUBOPTIONS

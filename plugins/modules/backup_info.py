@@ -16,7 +16,7 @@ description:
   - With O(max_age) it reports RV(stale) (no valid backup, or the newest valid one is older than O(max_age)) and,
     with O(fail_if_stale), fails so that a playbook or an AWX schedule turns a missed backup into an alert
     (the RPO watch).
-  - Reads only the destination; needs no keys and no local state.
+  - Reads only the destination and needs no keys; the only local state is an optional cache of manifests (O(cache_dir)).
 author:
   - Watchkeeper Ops maintainers (@watchkeeper)
 extends_documentation_fragment:
