@@ -61,11 +61,15 @@ class _Run(object):
         self.created = clock.now()
         self.backup_id = mf.new_backup_id(self.created)
         self.storages = _destinations([dict(d) for d in params["destinations"]])
+        opened = time.monotonic() - self.started
         self.failures = {}      # name -> {"error", "step"}
         self.objects = {s.name: [] for s in self.storages}
         self.confirmed = {s.name: [] for s in self.storages}
         self.manifests = {}     # name -> manifest key written
-        self.timings = {"lock_wait_s": 0.0, "prepare_s": 0.0, "stream_s": 0.0, "commit_s": 0.0, "manifest_s": 0.0}
+        # Every second of total_s is in one phase: prepare_s includes opening the destinations,
+        # cleanup_s removing what an interrupted run left.
+        self.timings = {"lock_wait_s": 0.0, "prepare_s": opened, "cleanup_s": 0.0, "stream_s": 0.0, "commit_s": 0.0,
+                        "manifest_s": 0.0}
         self.totals = {"raw_bytes": 0, "compressed_bytes": 0, "stored_bytes": 0}
         self.secrets = []
         self.lock_info = {}
@@ -293,11 +297,13 @@ def run_backup(params, log=None):
         run.created = clock.now()
         run.backup_id = mf.new_backup_id(run.created)
         run.lock_info = {"path": lock.path, "waited_s": round(lock.waited_s, 3), "broke_stale": lock.broke}
+        started = time.monotonic()
         for storage in run.storages:
             try:
                 run.cleaned += ["%s:%s" % (storage.name, c) for c in storage.cleanup_incomplete(run.job + "/", 0)]
             except WatchkeeperError as exc:
                 run.fail_destination(storage.name, exc)
+        run.timings["cleanup_s"] = time.monotonic() - started
         run.stream_all()
         run.write_manifests()
         result = run.result()

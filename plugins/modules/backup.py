@@ -376,10 +376,10 @@ manifest:
   returned: success
   type: dict
 timings:
-  description: Seconds per phase (lock_wait_s, prepare_s, stream_s, commit_s, manifest_s, total_s).
+  description: Seconds per phase (prepare_s, lock_wait_s, cleanup_s, stream_s, commit_s, manifest_s) and total_s.
   returned: always
   type: dict
-  sample: {lock_wait_s: 0.0, prepare_s: 0.21, stream_s: 9.8, commit_s: 0.4, manifest_s: 0.02, total_s: 10.5}
+  sample: {prepare_s: 0.21, lock_wait_s: 0.0, cleanup_s: 0.01, stream_s: 9.8, commit_s: 0.4, manifest_s: 0.02, total_s: 10.45}
 lock:
   description: Lock file path, seconds waited, and the holders of stale locks that were broken.
   returned: always
