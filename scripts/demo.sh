@@ -51,10 +51,17 @@ python scripts/demo_files.py "$DEMO"
 if [ ! -s "$DEMO/demo-recipient.pub.asc" ]; then
   log "generating the demo GnuPG key pair in $DEMO/gnupg"
   mkdir -p "$DEMO/gnupg" && chmod 700 "$DEMO/gnupg"
-  gpg --homedir "$DEMO/gnupg" --batch --pinentry-mode loopback --passphrase '' --quiet \
+  # gpg-agent's socket lives in the home directory and a socket path is limited to 107 bytes:
+  # reach a home in a deep checkout through a short link.
+  ghome="$DEMO/gnupg"
+  if [ ${#ghome} -gt 80 ]; then
+    ghome="/tmp/wk-demo-gnupg-$(printf '%s' "$DEMO" | sha1sum | cut -c1-12)"
+    ln -sfn "$DEMO/gnupg" "$ghome"
+  fi
+  gpg --homedir "$ghome" --batch --pinentry-mode loopback --passphrase '' --quiet \
     --quick-gen-key 'watchkeeper demo recipient <demo@watchkeeper.invalid>' future-default default never
-  gpg --homedir "$DEMO/gnupg" --armor --export > "$DEMO/demo-recipient.pub.asc"
-  gpgconf --homedir "$DEMO/gnupg" --kill gpg-agent
+  gpg --homedir "$ghome" --armor --export > "$DEMO/demo-recipient.pub.asc"
+  gpgconf --homedir "$ghome" --kill gpg-agent
 fi
 
 # 4. The backups, with the same playbook AWX runs.

@@ -16,6 +16,7 @@ Used as a library (``start_postgres(...)`` etc. return a handle with ``stop()``)
 
 import argparse
 import glob
+import hashlib
 import json
 import os
 import pwd
@@ -24,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -131,6 +133,8 @@ class PostgresCluster:
         self.base_dir = base_dir
         self.datadir = os.path.join(base_dir, "data")
         self.sockdir = os.path.join(base_dir, "sock")
+        if len(self.sockdir) > 80:  # a Unix socket path has a limit of 107 bytes
+            self.sockdir = os.path.join(tempfile.gettempdir(), "wkpg-%s" % hashlib.sha1(base_dir.encode()).hexdigest()[:12])
         self.port = port
         self.password = password
         self.bindir = bindir
@@ -169,11 +173,12 @@ class PostgresCluster:
     def start(self):
         os.makedirs(self.base_dir, exist_ok=True)
         os.chmod(self.base_dir, 0o755)
-        if not os.path.exists(os.path.join(self.datadir, "PG_VERSION")):
-            for path in (self.datadir, self.sockdir):
-                os.makedirs(path, exist_ok=True)
+        for path in (self.datadir, self.sockdir):
+            if not os.path.isdir(path):
+                os.makedirs(path)
                 os.chmod(path, 0o700)
                 _chown_postgres(path)
+        if not os.path.exists(os.path.join(self.datadir, "PG_VERSION")):
             pwfile = os.path.join(self.base_dir, "initdb.pw")
             with open(pwfile, "w") as handle:
                 handle.write(self.password + "\n")
@@ -208,6 +213,8 @@ class PostgresCluster:
     def destroy(self):
         self.stop()
         shutil.rmtree(self.base_dir, ignore_errors=True)
+        if not self.sockdir.startswith(self.base_dir):
+            shutil.rmtree(self.sockdir, ignore_errors=True)
 
     def _save_state(self):
         with open(os.path.join(self.base_dir, "cluster.json"), "w") as handle:
