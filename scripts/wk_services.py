@@ -120,6 +120,22 @@ def _as_postgres(argv):
     return argv
 
 
+def _postgres_can_reach(path):
+    """Whether the postgres user can enter every directory down to ``path`` (always true unless root)."""
+    if os.geteuid() != 0:
+        return True
+    parts = os.path.abspath(path).split(os.sep)
+    for depth in range(2, len(parts) + 1):
+        directory = os.sep.join(parts[:depth])
+        try:
+            mode = os.stat(directory).st_mode
+        except FileNotFoundError:
+            return True  # created later by us, mode 0755
+        if not mode & 0o001:
+            return False
+    return True
+
+
 def _chown_postgres(path):
     if os.geteuid() == 0:
         entry = pwd.getpwnam("postgres")
@@ -131,16 +147,22 @@ class PostgresCluster:
 
     def __init__(self, base_dir, port, password, bindir):
         self.base_dir = base_dir
-        self.datadir = os.path.join(base_dir, "data")
-        self.sockdir = os.path.join(base_dir, "sock")
-        if len(self.sockdir) > 80:  # a Unix socket path has a limit of 107 bytes
-            self.sockdir = os.path.join(tempfile.gettempdir(), "wkpg-%s" % hashlib.sha1(base_dir.encode()).hexdigest()[:12])
+        # The data and socket directories live in base_dir unless the postgres user cannot reach it
+        # (a checkout under /root, mode 0700) or the socket path would pass the 107-byte limit of a
+        # Unix socket: then in /tmp, under a name derived from base_dir.
+        spare = os.path.join(tempfile.gettempdir(), "wkpg-%s" % hashlib.sha1(base_dir.encode()).hexdigest()[:12])
+        home = base_dir if _postgres_can_reach(base_dir) else spare
+        self.home = home
+        self.datadir = os.path.join(home, "data")
+        self.sockdir = os.path.join(home, "sock")
+        if len(self.sockdir) > 80:
+            self.sockdir = os.path.join(spare, "sock")
         self.port = port
         self.password = password
         self.bindir = bindir
         self.host = LOOPBACK
         self.user = "postgres"
-        self.log_path = os.path.join(base_dir, "postgres.log")
+        self.log_path = os.path.join(home, "postgres.log")
 
     @property
     def major(self):
@@ -175,11 +197,12 @@ class PostgresCluster:
         os.chmod(self.base_dir, 0o755)
         for path in (self.datadir, self.sockdir):
             if not os.path.isdir(path):
+                os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
                 os.makedirs(path)
                 os.chmod(path, 0o700)
                 _chown_postgres(path)
         if not os.path.exists(os.path.join(self.datadir, "PG_VERSION")):
-            pwfile = os.path.join(self.base_dir, "initdb.pw")
+            pwfile = os.path.join(self.home, "initdb.pw")
             with open(pwfile, "w") as handle:
                 handle.write(self.password + "\n")
             _chown_postgres(pwfile)
@@ -213,8 +236,9 @@ class PostgresCluster:
     def destroy(self):
         self.stop()
         shutil.rmtree(self.base_dir, ignore_errors=True)
-        if not self.sockdir.startswith(self.base_dir):
-            shutil.rmtree(self.sockdir, ignore_errors=True)
+        for path in (self.datadir, self.sockdir):
+            if not path.startswith(self.base_dir + os.sep):
+                shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
     def _save_state(self):
         with open(os.path.join(self.base_dir, "cluster.json"), "w") as handle:
