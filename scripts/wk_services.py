@@ -257,7 +257,13 @@ def start_postgres(base_dir, port=None, password="wk-test-superuser", major=None
     if os.path.exists(os.path.join(base_dir, "cluster.json")):
         cluster = PostgresCluster.load(base_dir)
         return cluster.start()
-    return PostgresCluster(base_dir, port or free_port(), password, pg_bindir(major)).start()
+    cluster = PostgresCluster(base_dir, port or free_port(), password, pg_bindir(major))
+    if cluster.home != base_dir and os.path.isdir(cluster.home):
+        # Data left in /tmp by a cluster whose base_dir (and cluster.json) was removed without
+        # ``destroy``: it belongs to nobody now; stop it and start afresh.
+        cluster.stop()
+        shutil.rmtree(cluster.home, ignore_errors=True)
+    return cluster.start()
 
 
 # --------------------------------------------------------------------------- S3 / GCS / SMTP
