@@ -41,7 +41,7 @@ def build_tree(top, count, seed=7):
         path = os.path.join(top, "u%03d" % (index % 200), "d%02d" % (index % 7), "f%05d.txt" % index)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         size = int(rng.paretovariate(1.2) * 800) % 60000 + 64
-        text = " ".join(rng.choice(WORDS) for _ in range(size // 7 + 1))[:size]
+        text = " ".join(rng.choice(WORDS) for _word in range(size // 7 + 1))[:size]
         with open(path, "w") as handle:
             handle.write(text)
         paths.append(path)
@@ -62,7 +62,7 @@ def change(top, paths, fraction, seed=11):
         path = os.path.join(top, "new", "n%05d.txt" % index)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as handle:
-            handle.write("new upload %d %s" % (index, " ".join(rng.choice(WORDS) for _ in range(200))))
+            handle.write("new upload %d %s" % (index, " ".join(rng.choice(WORDS) for _word in range(200))))
     return count
 
 
@@ -133,14 +133,15 @@ def main():
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print("incremental file backups: %d files, %d changed (%.0f %%)" % (report["files"], report["changed_files"],
-                                                                          args.fraction * 100))
+        print("incremental file backups: %d files, %d changed (%.0f %%)"
+              % (report["files"], report["changed_files"], args.fraction * 100))
         print("%-10s %8s %10s %8s %12s %12s" % ("run", "wall_s", "module_s", "objects", "bytes_added", "read_bytes"))
         for label, row in runs.items():
-            print("%-10s %8.2f %10.2f %8d %12d %12s" % (label, row["wall_s"], row["module_total_s"], row["objects_added"],
-                                                       row["bytes_added"], row["read_bytes"]))
-        print("second/first: %.3f wall, %.3f module (target <= 0.2)" % (report["second_over_first"],
-                                                                       report["second_over_first_module"]))
+            print("%-10s %8.2f %10.2f %8d %12d %12s"
+                  % (label, row["wall_s"], row["module_total_s"], row["objects_added"],
+                     row["bytes_added"], row["read_bytes"]))
+        print("second/first: %.3f wall, %.3f module (target <= 0.2)"
+              % (report["second_over_first"], report["second_over_first_module"]))
     return 0
 
 
