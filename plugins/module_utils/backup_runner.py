@@ -129,7 +129,14 @@ class _Run(object):
         ctx = RunContext(self.job, self.backup_id, {s.name: s for s in self.alive()}, self.params["ops_state"],
                          self.run_dir, log=self.log)
         ctx.stream_ext = self.ext
-        for artifact in self.source.artifacts(ctx):
+        artifacts = self.source.artifacts(ctx)
+        while True:
+            # What the source does between objects (walking a tree, reading the index) is stream time.
+            started = time.monotonic()
+            artifact = next(artifacts, None)
+            self.timings["stream_s"] += time.monotonic() - started
+            if artifact is None:
+                break
             alive = self.alive()
             if not alive:
                 break
@@ -223,13 +230,13 @@ class _Run(object):
                 self.manifests[storage.name] = key
             except WatchkeeperError as exc:
                 self.fail_destination(storage.name, exc)
-        self.timings["manifest_s"] += time.monotonic() - started
         if self.manifests and hasattr(self.source, "save_index"):
             try:
                 self.source.save_index(self.backup_id)
             except OSError as exc:
                 # Only an optimisation: the next run uploads what it cannot prove is stored.
                 self.warnings.append("could not save the incremental index: %s" % exc)
+        self.timings["manifest_s"] += time.monotonic() - started
 
     def discard_orphans(self):
         """Best effort: remove this run's objects where no manifest was written (writers may lack

@@ -13,15 +13,14 @@ matches any path component's name (``*.tmp``, ``cache``). Excluded directories a
 Symlinks are stored as links, never followed; sockets, FIFOs and devices are skipped and counted.
 """
 
-import datetime
 import fnmatch
 import hashlib
 import json
 import os
 import stat
 import tarfile
+import time
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import SourceError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.pipeline import FunctionProducer
 from ansible_collections.watchkeeper.ops.plugins.module_utils.sources.base import Artifact, Source
@@ -138,8 +137,7 @@ def _iso_ns(ns):
     """``2026-11-27T01:30:00.123456789Z``: the exact mtime as a string, because JSON tools that read
     numbers as doubles (jq 1.6, JavaScript) round a 19-digit ``mtime_ns`` by up to 256 ns."""
     secs, frac = divmod(ns, 1000000000)
-    when = datetime.datetime(1970, 1, 1, tzinfo=clock.UTC) + datetime.timedelta(seconds=secs)
-    return "%s.%09dZ" % (when.strftime("%Y-%m-%dT%H:%M:%S"), frac)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%09dZ" % (time.gmtime(secs)[:6] + (frac,))
 
 
 class _ExactReader(object):

