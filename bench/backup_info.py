@@ -34,9 +34,6 @@ import ansible_run  # noqa: E402  pylint: disable=wrong-import-position
 import wk_services  # noqa: E402  pylint: disable=wrong-import-position
 
 sys.path.insert(0, ansible_run.collections_path())
-if not os.path.exists(os.path.join(ansible_run.collections_path(), "ansible_collections", "watchkeeper", "ops")):
-    os.makedirs(os.path.join(ansible_run.collections_path(), "ansible_collections", "watchkeeper"), exist_ok=True)
-    os.symlink(ROOT, os.path.join(ansible_run.collections_path(), "ansible_collections", "watchkeeper", "ops"))
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog import read_catalog  # noqa: E402  pylint: disable=wrong-import-position

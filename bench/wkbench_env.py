@@ -24,23 +24,15 @@ if (os.path.realpath(sys.prefix) != os.path.realpath(VENV) and os.path.exists(os
     os.execv(os.path.join(VENV, "bin", "python"), [os.path.join(VENV, "bin", "python")] + sys.argv)
 
 
-def _collections_root():
-    """A directory holding ``ansible_collections/watchkeeper/ops`` -> this tree (as tests/conftest.py)."""
-    parts = ROOT.split(os.sep)
-    if parts[-3:-1] == ["ansible_collections", "watchkeeper"] and parts[-1] == "ops":
-        return os.sep.join(parts[:-3])
-    dev = os.path.join(ROOT, ".wk", "dev")
-    link = os.path.join(dev, "ansible_collections", "watchkeeper", "ops")
-    if not os.path.exists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
-    return dev
-
-
-COLLECTIONS_ROOT = _collections_root()
-for _p in (COLLECTIONS_ROOT, os.path.join(ROOT, "scripts"), os.path.join(ROOT, "tests", "support")):
+for _p in (os.path.join(ROOT, "scripts"), os.path.join(ROOT, "tests", "support")):
     if _p not in sys.path:
         sys.path.insert(0, _p)
+
+import ansible_run  # noqa: E402  pylint: disable=wrong-import-position
+
+COLLECTIONS_ROOT = ansible_run.collections_path()
+if COLLECTIONS_ROOT not in sys.path:
+    sys.path.insert(0, COLLECTIONS_ROOT)
 
 BENCH_DIR = os.path.join(ROOT, ".wk", "bench")
 PG_DIR = os.path.join(BENCH_DIR, "pg")

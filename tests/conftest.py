@@ -15,26 +15,14 @@ import pytest
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TESTS)
-
-
-def _collections_root():
-    """A directory that holds ``ansible_collections/watchkeeper/ops`` pointing at this tree."""
-    parts = ROOT.split(os.sep)
-    if parts[-3:-1] == ["ansible_collections", "watchkeeper"] and parts[-1] == "ops":
-        return os.sep.join(parts[:-3])
-    dev = os.path.join(ROOT, ".wk", "dev")
-    link = os.path.join(dev, "ansible_collections", "watchkeeper", "ops")
-    if not os.path.exists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
-    return dev
-
-
-COLLECTIONS_ROOT = _collections_root()
-if COLLECTIONS_ROOT not in sys.path:
-    sys.path.insert(0, COLLECTIONS_ROOT)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(TESTS, "support"))
+
+import ansible_run  # noqa: E402  pylint: disable=wrong-import-position
+
+COLLECTIONS_ROOT = ansible_run.collections_path()
+if COLLECTIONS_ROOT not in sys.path:
+    sys.path.insert(0, COLLECTIONS_ROOT)
 
 import wk_services  # noqa: E402  pylint: disable=wrong-import-position
 

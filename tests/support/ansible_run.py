@@ -16,11 +16,17 @@ BIN = os.path.dirname(sys.executable)
 
 
 def collections_path():
-    """The collections root holding this tree as watchkeeper.ops (workspace copy or dev symlink)."""
+    """The collections root holding this tree as watchkeeper.ops: the workspace copy's own root, or
+    ``.wk/dev`` with a symlink ``ansible_collections/watchkeeper/ops`` -> this tree (created once)."""
     parts = ROOT.split(os.sep)
     if parts[-3:] == ["ansible_collections", "watchkeeper", "ops"]:
         return os.sep.join(parts[:-3])
-    return os.path.join(ROOT, ".wk", "dev")
+    dev = os.path.join(ROOT, ".wk", "dev")
+    link = os.path.join(dev, "ansible_collections", "watchkeeper", "ops")
+    if not os.path.lexists(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(ROOT, link)
+    return dev
 
 
 def ansible_env(extra=None):

@@ -19,16 +19,13 @@ import pytest
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory import open_storage
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.local import PARTIAL_MARK
+from storage_testing import sha, upload
 
 MIB = 1024 * 1024
 ACCESS = "AKIAWKCONTRACTTEST01"
 SECRET = "wkSecret/NeverPrintMe+0123456789abcdefXYZ"
 PREFIX = "wk/contract"
 REMOTE = ("s3", "gcs")
-
-
-def sha(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def closed_port():
@@ -123,13 +120,6 @@ def storage(backend):
     st.close()
 
 
-def write_object(st, key, data, chunk=256 * 1024):
-    writer = st.open_writer(key)
-    for start in range(0, len(data), chunk):
-        writer.write(data[start:start + chunk])
-    return writer.commit(len(data), sha(data))
-
-
 def assert_absent(backend, st, key):
     assert st.stat(key) is None
     assert key not in [o.key for o in st.list()]
@@ -154,14 +144,14 @@ def test_streamed_write_round_trips(backend, storage):
 
 
 def test_empty_object_round_trips(storage):
-    assert write_object(storage, "empty", b"")["size"] == 0
+    assert upload(storage, "empty", b"")["size"] == 0
     assert storage.stat("empty").size == 0
     assert b"".join(storage.iter_read("empty")) == b"" and storage.get_bytes("empty") == b""
 
 
 def test_object_larger_than_two_parts(backend, storage):
     data = os.urandom(12 * MIB + 12345)
-    result = write_object(storage, "big.bin", data, chunk=MIB + 7)
+    result = upload(storage, "big.bin", data, chunk=MIB + 7)
     if backend.kind == "s3":
         assert result["parts"] == 3 and result["etag_confirmed"] is True
     if backend.kind == "gcs":
@@ -197,14 +187,14 @@ def test_abort_leaves_nothing_and_is_idempotent(backend, storage):
         writer.write(b"more")
     with pytest.raises(StorageError):
         writer.commit(0, sha(b""))
-    write_object(storage, "aborted.bin", b"second try")  # the key is free again
+    upload(storage, "aborted.bin", b"second try")  # the key is free again
     assert storage.get_bytes("aborted.bin") == b"second try"
 
 
 def test_writer_never_replaces_existing_key(backend, storage):
-    write_object(storage, "once.bin", b"original")
+    upload(storage, "once.bin", b"original")
     with pytest.raises(StorageError, match="already exists"):
-        write_object(storage, "once.bin", b"replacement")  # s3/gcs refuse in open_writer, local at commit
+        upload(storage, "once.bin", b"replacement")  # s3/gcs refuse in open_writer, local at commit
     assert storage.get_bytes("once.bin") == b"original"
     assert backend.open_uploads() == []
     assert [o.key for o in storage.list()] == ["once.bin"]

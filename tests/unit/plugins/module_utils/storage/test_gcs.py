@@ -3,7 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """GCS-only behaviour, against gcp-storage-emulator: endpoint routing, sessions, credentials."""
 
-import hashlib
 import json
 import os
 import socket
@@ -15,6 +14,7 @@ from google.api_core import exceptions as gexc
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage import gcs as gcsmod
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory import open_storage
+from storage_testing import sha
 
 MIB = 1024 * 1024
 
@@ -28,17 +28,6 @@ def spec(gcs_bucket, gcs):
 @pytest.fixture
 def client(gcs_bucket):
     return gcs_bucket[1]
-
-
-def sha(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def upload(st, key, data, chunk=256 * 1024):
-    writer = st.open_writer(key)
-    for start in range(0, len(data), chunk):
-        writer.write(data[start:start + chunk])
-    return writer.commit(len(data), sha(data))
 
 
 def test_resumable_upload_goes_to_the_configured_endpoint(spec, client, monkeypatch):

@@ -3,7 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """local-only behaviour: a full disk, a missing mount point, read-back verification."""
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -14,12 +13,9 @@ import pytest
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory import open_storage
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.local import PARTIAL_MARK
+from storage_testing import sha
 
 MIB = 1024 * 1024
-
-
-def sha(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def all_files(root):

@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st_
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage import s3 as s3mod
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory import open_storage
+import storage_testing
+from storage_testing import sha
 
 MIB = 1024 * 1024
 SECRET = "wkS3Secret/DoNotLeak+abcdefghijklmnopqrstuv"
@@ -35,15 +37,8 @@ def client(s3_bucket):
     return s3_bucket[1]
 
 
-def sha(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def upload(st, key, data, chunk=MIB):
-    writer = st.open_writer(key)
-    for start in range(0, len(data), chunk):
-        writer.write(data[start:start + chunk])
-    return writer.commit(len(data), sha(data))
+def upload(st, key, data):
+    return storage_testing.upload(st, key, data, chunk=MIB)
 
 
 def capture(st, sink):
