@@ -159,3 +159,51 @@ class Storage(object):
 
     def close(self):
         """Release clients and connections."""
+
+
+class BucketStorage(Storage):
+    """What the object stores (s3, gcs) share: a bucket, an optional key prefix inside it, an
+    endpoint and a timeout; keys are relative to the prefix. Subclasses set ``scheme`` and
+    implement ``_exists(full_key, step)``."""
+
+    scheme = None
+    writer_class = None
+
+    def __init__(self, spec):
+        super(BucketStorage, self).__init__(spec)
+        if not spec.get("bucket"):
+            raise StorageError("the %s destination needs 'bucket'" % self.kind, step="configure", destination=self.name)
+        self.bucket_name = spec["bucket"]
+        self.prefix = (spec.get("prefix") or "").strip("/")
+        self.endpoint = spec.get("endpoint_url")
+        self.timeout = spec.get("timeout") or 60
+
+    def describe(self):
+        base = "%s://%s" % (self.scheme, self.bucket_name)
+        return "%s/%s" % (base, self.prefix) if self.prefix else base
+
+    def full_key(self, key):
+        """The key in the bucket (prefix included); refuses empty keys and empty path segments."""
+        key = key.lstrip("/")
+        if not key or "//" in key:
+            raise StorageError("invalid object key %r" % key, step="configure", destination=self.name)
+        return "%s/%s" % (self.prefix, key) if self.prefix else key
+
+    def full_prefix(self, prefix):
+        """A listing prefix in the bucket (may be empty, unlike a key)."""
+        return "%s/%s" % (self.prefix, prefix) if self.prefix else prefix
+
+    def rel_key(self, full):
+        return full[len(self.prefix) + 1:] if self.prefix else full
+
+    def _exists(self, full, step):
+        raise NotImplementedError
+
+    def refuse_existing(self, full, step):
+        if self._exists(full, step):
+            raise StorageError("object %s://%s/%s already exists; refusing to overwrite it" % (self.scheme, self.bucket_name, full),
+                               step=step, destination=self.name)
+
+    def open_writer(self, key):
+        self.refuse_existing(self.full_key(key), "upload")
+        return self.writer_class(self, key)  # pylint: disable=not-callable

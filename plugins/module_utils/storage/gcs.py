@@ -30,7 +30,7 @@ except ImportError:
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.base import (
-    DEFAULT_CHUNK, ObjectInfo, Storage, Writer)
+    BucketStorage, DEFAULT_CHUNK, ObjectInfo, Writer)
 
 MIB = 1024 * 1024
 CHUNK_MULTIPLE = 256 * 1024
@@ -125,20 +125,16 @@ class GCSWriter(Writer):
             self.stream.terminate()
 
 
-class GCSStorage(Storage):
+class GCSStorage(BucketStorage):
     kind = "gcs"
+    scheme = "gs"
+    writer_class = GCSWriter
 
     def __init__(self, spec):
         super(GCSStorage, self).__init__(spec)
         if not HAS_GCS:
             raise StorageError("the gcs destination needs the Python library google-cloud-storage on the managed host",
                                step="configure", destination=self.name, hint="install it, e.g. pip install google-cloud-storage")
-        if not spec.get("bucket"):
-            raise StorageError("a gcs destination needs 'bucket'", step="configure", destination=self.name)
-        self.bucket_name = spec["bucket"]
-        self.prefix = (spec.get("prefix") or "").strip("/")
-        self.endpoint = spec.get("endpoint_url")
-        self.timeout = spec.get("timeout") or 60
         retries = 3 if spec.get("retries") is None else int(spec["retries"])
         self.retry = DEFAULT_RETRY.with_timeout(float(self.timeout)) if retries > 0 else None
         self.chunk_size = max(CHUNK_MULTIPLE, (int(spec.get("part_size_mb") or 16) * MIB) // CHUNK_MULTIPLE * CHUNK_MULTIPLE)
@@ -189,18 +185,6 @@ class GCSStorage(Storage):
         return creds, info.get("project_id") or info.get("quota_project_id"), "%s (%s)" % (source, path)
 
     # -- helpers ----------------------------------------------------------------------------
-    def describe(self):
-        return "gs://%s/%s" % (self.bucket_name, self.prefix) if self.prefix else "gs://%s" % self.bucket_name
-
-    def full_key(self, key):
-        key = key.lstrip("/")
-        if not key or "//" in key:
-            raise StorageError("invalid object key %r" % key, step="configure", destination=self.name)
-        return "%s/%s" % (self.prefix, key) if self.prefix else key
-
-    def rel_key(self, full):
-        return full[len(self.prefix) + 1:] if self.prefix else full
-
     def error(self, exc, what, step):
         """Translate a google/requests exception into a ``StorageError`` (credentials never appear)."""
         if isinstance(exc, StorageError):
@@ -268,16 +252,10 @@ class GCSStorage(Storage):
             self._check_bucket(step)
         return blob
 
-    def refuse_existing(self, full, step):
-        if self._get_blob(full, step) is not None:
-            raise StorageError("object gs://%s/%s already exists; refusing to overwrite it" % (self.bucket_name, full),
-                               step=step, destination=self.name)
+    def _exists(self, full, step):
+        return self._get_blob(full, step) is not None
 
     # -- interface --------------------------------------------------------------------------
-    def open_writer(self, key):
-        self.refuse_existing(self.full_key(key), "upload")
-        return GCSWriter(self, key)
-
     def put_bytes(self, key, data, overwrite=False):
         full = self.full_key(key)
         data = bytes(data)
@@ -306,7 +284,7 @@ class GCSStorage(Storage):
         return None if blob is None else ObjectInfo(key, blob.size, blob.updated)
 
     def list(self, prefix=""):
-        full = "%s/%s" % (self.prefix, prefix) if self.prefix else prefix
+        full = self.full_prefix(prefix)
         try:
             for blob in self.client.list_blobs(self.bucket_name, prefix=full or None, timeout=self.timeout, retry=self.retry):
                 if not blob.name.endswith("/"):

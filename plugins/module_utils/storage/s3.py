@@ -27,7 +27,7 @@ except ImportError:
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.base import (
-    DEFAULT_CHUNK, ObjectInfo, Storage, Writer)
+    BucketStorage, DEFAULT_CHUNK, ObjectInfo, Writer)
 
 MIB = 1024 * 1024
 MIN_PART = 5 * MIB
@@ -86,7 +86,7 @@ class S3Writer(Writer):
         st = self.storage
         if self.upload_id is None:
             resp = st.call("upload", "cannot start multipart upload of %s" % self.full, st.client.create_multipart_upload,
-                           Bucket=st.bucket, Key=self.full, **st.put_args)
+                           Bucket=st.bucket_name, Key=self.full, **st.put_args)
             self.upload_id = resp["UploadId"]
             self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=st.concurrency, thread_name_prefix="wk-s3")
         if len(self.inflight) >= st.concurrency:
@@ -99,7 +99,7 @@ class S3Writer(Writer):
         st = self.storage
         md5 = _md5(body)  # Content-MD5 lets the server verify each part
         resp = st.call("upload", "upload of part %d of %s failed" % (number, self.full), st.client.upload_part,
-                       Bucket=st.bucket, Key=self.full, UploadId=self.upload_id, PartNumber=number, Body=body,
+                       Bucket=st.bucket_name, Key=self.full, UploadId=self.upload_id, PartNumber=number, Body=body,
                        ContentMD5=base64.b64encode(md5.digest()).decode("ascii"))
         return number, resp["ETag"], md5.digest()
 
@@ -118,7 +118,7 @@ class S3Writer(Writer):
             self.buf = bytearray()
             st.refuse_existing(self.full, "commit")  # also covers stores that silently ignore If-None-Match
             resp = st.conditional("commit", "upload of %s failed" % self.full, st.client.put_object,
-                                  Bucket=st.bucket, Key=self.full, Body=body, ContentMD5=_md5_b64(body), **st.put_args)
+                                  Bucket=st.bucket_name, Key=self.full, Body=body, ContentMD5=_md5_b64(body), **st.put_args)
             nparts = 1
             expected_etag = _md5(body).hexdigest()
         else:
@@ -131,7 +131,7 @@ class S3Writer(Writer):
             parts = [{"PartNumber": n, "ETag": self.parts[n]} for n in sorted(self.parts)]
             st.refuse_existing(self.full, "commit")  # also covers stores that silently ignore If-None-Match
             resp = st.conditional("commit", "completing the upload of %s failed" % self.full, st.client.complete_multipart_upload,
-                                  Bucket=st.bucket, Key=self.full, UploadId=self.upload_id, MultipartUpload={"Parts": parts})
+                                  Bucket=st.bucket_name, Key=self.full, UploadId=self.upload_id, MultipartUpload={"Parts": parts})
             self.upload_id = None
             self._shutdown()
             joined = b"".join(self.part_md5[n] for n in sorted(self.part_md5))
@@ -139,11 +139,11 @@ class S3Writer(Writer):
         version = resp.get("VersionId")
         head_args = {"VersionId": version} if version and version != "null" else {}
         head = st.call("commit", "cannot confirm %s after upload" % self.full, st.client.head_object,
-                       Bucket=st.bucket, Key=self.full, **head_args)
+                       Bucket=st.bucket_name, Key=self.full, **head_args)
         etag = head.get("ETag", resp.get("ETag", "")).strip('"')
         if head.get("ContentLength") != size:
             st.call("commit", "cannot remove the short object %s" % self.full, st.client.delete_object,
-                    Bucket=st.bucket, Key=self.full, **head_args)
+                    Bucket=st.bucket_name, Key=self.full, **head_args)
             raise ChecksumMismatch("%s holds %s bytes after upload, expected %d; the object was removed"
                                    % (st.location(self.key), head.get("ContentLength"), size), step="commit", destination=st.name)
         return {"etag": etag, "size_confirmed": True, "parts": nparts, "etag_confirmed": etag == expected_etag}
@@ -164,7 +164,7 @@ class S3Writer(Writer):
             return
         st = self.storage
         try:
-            st.client.abort_multipart_upload(Bucket=st.bucket, Key=self.full, UploadId=self.upload_id)
+            st.client.abort_multipart_upload(Bucket=st.bucket_name, Key=self.full, UploadId=self.upload_id)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
                 raise st.error(exc, "cannot abort the multipart upload of %s" % self.full, "abort")
@@ -173,20 +173,16 @@ class S3Writer(Writer):
         self.upload_id = None
 
 
-class S3Storage(Storage):
+class S3Storage(BucketStorage):
     kind = "s3"
+    scheme = "s3"
+    writer_class = S3Writer
 
     def __init__(self, spec):
         super(S3Storage, self).__init__(spec)
         if not HAS_BOTO3:
             raise StorageError("the s3 destination needs the Python library boto3 on the managed host", step="configure",
                                destination=self.name, hint="install it, e.g. pip install boto3")
-        if not spec.get("bucket"):
-            raise StorageError("an s3 destination needs 'bucket'", step="configure", destination=self.name)
-        self.bucket = spec["bucket"]
-        self.prefix = (spec.get("prefix") or "").strip("/")
-        self.endpoint = spec.get("endpoint_url")
-        self.timeout = spec.get("timeout") or 60
         self.part_size = max(MIN_PART, int(spec.get("part_size_mb") or 16) * MIB)
         self.concurrency = max(1, int(spec.get("upload_concurrency") or 4))
         self.secrets = [s for s in (spec.get("secret_key"), spec.get("session_token"), spec.get("access_key")) if s and len(s) >= 8]
@@ -223,18 +219,6 @@ class S3Storage(Storage):
             raise self.error(exc, "cannot set up the S3 client", "configure")
 
     # -- helpers ----------------------------------------------------------------------------
-    def describe(self):
-        return "s3://%s/%s" % (self.bucket, self.prefix) if self.prefix else "s3://%s" % self.bucket
-
-    def full_key(self, key):
-        key = key.lstrip("/")
-        if not key or "//" in key:
-            raise StorageError("invalid object key %r" % key, step="configure", destination=self.name)
-        return "%s/%s" % (self.prefix, key) if self.prefix else key
-
-    def rel_key(self, full):
-        return full[len(self.prefix) + 1:] if self.prefix else full
-
     def scrub(self, text):
         for secret in self.secrets:
             text = text.replace(secret, "***")
@@ -250,7 +234,7 @@ class S3Storage(Storage):
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             why = "%s (HTTP %s): %s" % (code, status, err.get("Message") or "no message")
             if code == "NoSuchBucket" or (step in ("probe", "bucket") and status == 404):
-                why = "bucket %s does not exist (%s)" % (self.bucket, why)
+                why = "bucket %s does not exist (%s)" % (self.bucket_name, why)
                 hint = "create the bucket or fix 'bucket', 'region' and 'endpoint_url'"
             elif code in AUTH_CODES:
                 why = "the credentials were rejected: %s" % why
@@ -258,7 +242,7 @@ class S3Storage(Storage):
             elif code in ("AccessDenied", "AllAccessDisabled") or status == 403:
                 why = "access denied: %s" % why
                 hint = "the credentials lack permission on bucket %s (s3:PutObject, s3:GetObject, s3:ListBucket, " \
-                       "s3:AbortMultipartUpload, s3:DeleteObject)" % self.bucket
+                       "s3:AbortMultipartUpload, s3:DeleteObject)" % self.bucket_name
             elif code == "PermanentRedirect" or status == 301:
                 hint = "the bucket is in another region: set 'region'"
             elif code == "PreconditionFailed" or status == 412:
@@ -303,7 +287,7 @@ class S3Storage(Storage):
 
     def _head(self, full, step):
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=full)
+            return self.client.head_object(Bucket=self.bucket_name, Key=full)
         except ClientError as exc:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
                 raise self.error(exc, "cannot read the metadata of %s" % full, step)
@@ -315,23 +299,17 @@ class S3Storage(Storage):
     def _check_bucket(self, step):
         """A HEAD 404 does not say whether the key or the bucket is missing; ask once."""
         if not self._bucket_seen:
-            self.call("bucket", "bucket %s is not usable (step %s)" % (self.bucket, step), self.client.head_bucket, Bucket=self.bucket)
+            self.call("bucket", "bucket %s is not usable (step %s)" % (self.bucket_name, step), self.client.head_bucket, Bucket=self.bucket_name)
             self._bucket_seen = True
 
-    def refuse_existing(self, full, step):
-        if self._head(full, step) is not None:
-            raise StorageError("object s3://%s/%s already exists; refusing to overwrite it" % (self.bucket, full),
-                               step=step, destination=self.name)
+    def _exists(self, full, step):
+        return self._head(full, step) is not None
 
     # -- interface --------------------------------------------------------------------------
-    def open_writer(self, key):
-        self.refuse_existing(self.full_key(key), "upload")
-        return S3Writer(self, key)
-
     def put_bytes(self, key, data, overwrite=False):
         full = self.full_key(key)
         data = bytes(data)
-        args = dict(Bucket=self.bucket, Key=full, Body=data, ContentMD5=_md5_b64(data), **self.put_args)
+        args = dict(Bucket=self.bucket_name, Key=full, Body=data, ContentMD5=_md5_b64(data), **self.put_args)
         if overwrite:
             self.call("upload", "cannot write %s" % full, self.client.put_object, **args)
         else:
@@ -344,7 +322,7 @@ class S3Storage(Storage):
 
     def delete(self, key):
         full = self.full_key(key)
-        self.call("delete", "cannot delete %s" % full, self.client.delete_object, Bucket=self.bucket, Key=full)
+        self.call("delete", "cannot delete %s" % full, self.client.delete_object, Bucket=self.bucket_name, Key=full)
 
     def stat(self, key):
         head = self._head(self.full_key(key), "read")
@@ -353,8 +331,8 @@ class S3Storage(Storage):
         return ObjectInfo(key, head["ContentLength"], head.get("LastModified"))
 
     def list(self, prefix=""):
-        full = "%s/%s" % (self.prefix, prefix) if self.prefix else prefix
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full)
+        full = self.full_prefix(prefix)
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket_name, Prefix=full)
         try:
             for page in pages:
                 for obj in page.get("Contents", []):
@@ -366,7 +344,7 @@ class S3Storage(Storage):
     def _get(self, key):
         full = self.full_key(key)
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=full)
+            return self.client.get_object(Bucket=self.bucket_name, Key=full)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise StorageError("object %s not found" % self.location(key), step="read", destination=self.name)
@@ -397,7 +375,7 @@ class S3Storage(Storage):
 
     def probe(self):
         try:
-            resp = self.call("probe", "HeadBucket on %s failed" % self.bucket, self.client.head_bucket, Bucket=self.bucket)
+            resp = self.call("probe", "HeadBucket on %s failed" % self.bucket_name, self.client.head_bucket, Bucket=self.bucket_name)
         except StorageError as exc:
             return {"reachable": False, "writable": False, "free_bytes": None, "detail": exc.describe()}
         region = resp.get("BucketRegion") or resp.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-bucket-region")
@@ -405,10 +383,10 @@ class S3Storage(Storage):
                 "detail": "%s reachable%s; write access is only known after a write" % (self.describe(), " (region %s)" % region if region else "")}
 
     def cleanup_incomplete(self, prefix, older_than_s=0):
-        full = "%s/%s" % (self.prefix, prefix) if self.prefix else prefix
+        full = self.full_prefix(prefix)
         cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=older_than_s)
         cleaned = []
-        pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=full)
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket_name, Prefix=full)
         try:
             for page in pages:
                 for upload in page.get("Uploads", []):
@@ -416,7 +394,7 @@ class S3Storage(Storage):
                     if started is not None and started > cutoff:
                         continue
                     try:
-                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                        self.client.abort_multipart_upload(Bucket=self.bucket_name, Key=upload["Key"], UploadId=upload["UploadId"])
                     except ClientError as exc:
                         if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
                             raise
