@@ -80,7 +80,8 @@ class ManifestCache(object):
             os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
             tmp = "%s.tmp-%s" % (self.path, uuid.uuid4().hex[:8])
             with open(tmp, "w") as handle:
-                json.dump({"location": self.location, "job": self.job, "manifests": self.entries}, handle)
+                # dumps, not dump: json.dump encodes in pure Python, several times slower
+                handle.write(json.dumps({"location": self.location, "job": self.job, "manifests": self.entries}))
             os.replace(tmp, self.path)
         except OSError:
             pass  # a cache that cannot be written only costs speed
@@ -132,8 +133,9 @@ def read_catalog(storage, job, validate=True, readers=READERS, cache_dir=None):
         cache.save()
 
     incomplete = set()
+    manifest_keys = set(manifests.values())
     for key in sizes:
-        if key.startswith(job + "/packs/") or mf.parse_manifest_key(job, key):
+        if key in manifest_keys or key.startswith(job + "/packs/"):
             continue
         name = key.rsplit("/", 1)[-1]
         backup_id = name.split(".", 1)[0]
