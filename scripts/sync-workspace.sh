@@ -3,7 +3,8 @@
 # .wk/collections/ansible_collections/watchkeeper/ops and link the dependency collections.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-COLL="$ROOT/.wk/collections/ansible_collections"
+# WK_COLLECTIONS_ROOT: another workspace root (e.g. one per developer or agent working in parallel).
+COLL="${WK_COLLECTIONS_ROOT:-$ROOT/.wk/collections}/ansible_collections"
 DEST="$COLL/watchkeeper/ops"
 VENV="$ROOT/.venv"
 

@@ -14,8 +14,8 @@ STAGES=("$@")
 "$ROOT/scripts/setup.sh"
 # shellcheck source=scripts/env.sh
 . "$ROOT/scripts/env.sh"
-WS="$ROOT/.wk/collections/ansible_collections/watchkeeper/ops"
-export WK_COLLECTIONS_PATH="$ROOT/.wk/collections"
+export WK_COLLECTIONS_PATH="${WK_COLLECTIONS_ROOT:-$ROOT/.wk/collections}"
+WS="$WK_COLLECTIONS_PATH/ansible_collections/watchkeeper/ops"
 export ANSIBLE_COLLECTIONS_PATH="$WK_COLLECTIONS_PATH"
 PYVER=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 declare -A RESULT
