@@ -117,7 +117,8 @@ def gpg_keys(services_dir):
     """A throwaway key pair: the private key lives only in ``private_home``.
 
     Returns a dict with ``private_home`` (GNUPGHOME holding the secret key), ``public_key``
-    (armored public key file), ``fingerprint`` and ``passphrase_file`` (for symmetric mode).
+    (armored public key file), ``private_key`` (armored secret key file, for restores),
+    ``fingerprint`` and ``passphrase_file`` (for symmetric mode).
     """
     base = os.path.join(services_dir, "gpg")
     home = os.path.join(base, "private-home")
@@ -129,8 +130,13 @@ def gpg_keys(services_dir):
     public_key = os.path.join(base, "backup-public.asc")
     with open(public_key, "wb") as handle:
         handle.write(_gpg(home, "--armor", "--export", fpr).stdout)
+    private_key = os.path.join(base, "restore-private.asc")
+    with open(private_key, "wb") as handle:
+        handle.write(_gpg(home, "--armor", "--export-secret-keys", fpr).stdout)
+    os.chmod(private_key, 0o600)
     passphrase_file = os.path.join(base, "passphrase")
     with open(passphrase_file, "w") as handle:
         handle.write("correct horse battery staple %s\n" % uuid.uuid4().hex)
     os.chmod(passphrase_file, 0o600)
-    return {"private_home": home, "public_key": public_key, "fingerprint": fpr, "passphrase_file": passphrase_file}
+    return {"private_home": home, "public_key": public_key, "private_key": private_key, "fingerprint": fpr,
+            "passphrase_file": passphrase_file}

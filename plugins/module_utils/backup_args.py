@@ -64,3 +64,19 @@ def backup_argument_spec():
         timeout=dict(type="int", default=21600),
         tmp_dir=dict(type="path"),
     )
+
+
+def with_defaults(spec, values):
+    """``values`` completed with the defaults of an argument ``spec`` (recursively for dict options),
+    the way AnsibleModule would: for code that calls ``run_backup`` itself (safety backups)."""
+    out = {}
+    for name, opt in spec.items():
+        value = values.get(name)
+        if value is None:
+            value = copy.deepcopy(opt.get("default"))
+        if opt.get("type") == "dict" and opt.get("options") and isinstance(value, dict):
+            value = with_defaults(opt["options"], value)
+        elif opt.get("type") == "list" and opt.get("options") and isinstance(value, list):
+            value = [with_defaults(opt["options"], item) for item in value]
+        out[name] = value
+    return out

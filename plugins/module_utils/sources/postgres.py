@@ -115,6 +115,50 @@ def split_name(qualified):
     return tuple(qualified.split(".", 1)) if "." in qualified else ("public", qualified)
 
 
+def conn_params(spec, application_name):
+    """libpq connection parameters from the module options (``database`` or conninfo's dbname)."""
+    params = {}
+    if spec.get("conninfo"):
+        try:
+            params.update(conninfo_to_dict(spec["conninfo"]))
+        except psycopg.ProgrammingError as exc:
+            raise SourceError("invalid conninfo: %s" % str(exc).split("\n", maxsplit=1)[0], step="check")
+    mapping = {"login_host": "host", "login_port": "port", "login_user": "user", "login_password": "password",
+               "database": "dbname", "ssl_mode": "sslmode", "ca_cert": "sslrootcert", "passfile": "passfile",
+               "connect_timeout": "connect_timeout"}
+    for opt, key in mapping.items():
+        if spec.get(opt) not in (None, ""):
+            params[key] = str(spec[opt])
+    if not params.get("dbname"):
+        raise SourceError("a postgres source needs 'database' (or dbname in conninfo)", step="check")
+    params.setdefault("connect_timeout", "10")
+    params.setdefault("application_name", application_name)
+    return params
+
+
+def write_passfile(password, tmp_dir):
+    """A private ``PGPASSFILE`` (mode 0600) for libpq tools; the caller removes it."""
+    fd, path = tempfile.mkstemp(prefix="wk-pgpass-", dir=tmp_dir)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("*:*:*:*:%s\n" % password.replace("\\", "\\\\").replace(":", "\\:"))
+    return path
+
+
+def libpq_env(params, passfile, application_name):
+    """The environment for pg_dump/pg_restore: connection in ``PG*`` variables, never in argv."""
+    env = dict(os.environ)
+    for key in list(env):
+        if key.startswith("PG"):
+            del env[key]
+    for key, var in LIBPQ_ENV.items():
+        if params.get(key):
+            env[var] = str(params[key])
+    if passfile:
+        env["PGPASSFILE"] = passfile
+    env["PGAPPNAME"] = application_name
+    return env
+
+
 class PostgresSource(Source):
     kind = "postgres"
 
@@ -137,23 +181,7 @@ class PostgresSource(Source):
     # -- connection ------------------------------------------------------------------------
     @staticmethod
     def _conn_params(spec):
-        params = {}
-        if spec.get("conninfo"):
-            try:
-                params.update(conninfo_to_dict(spec["conninfo"]))
-            except psycopg.ProgrammingError as exc:
-                raise SourceError("invalid conninfo: %s" % str(exc).split("\n", maxsplit=1)[0], step="check")
-        mapping = {"login_host": "host", "login_port": "port", "login_user": "user", "login_password": "password",
-                   "database": "dbname", "ssl_mode": "sslmode", "ca_cert": "sslrootcert", "passfile": "passfile",
-                   "connect_timeout": "connect_timeout"}
-        for opt, key in mapping.items():
-            if spec.get(opt) not in (None, ""):
-                params[key] = str(spec[opt])
-        if not params.get("dbname"):
-            raise SourceError("a postgres source needs 'database' (or dbname in conninfo)", step="check")
-        params.setdefault("connect_timeout", "10")
-        params.setdefault("application_name", "watchkeeper-backup")
-        return params
+        return conn_params(spec, "watchkeeper-backup")
 
     def _connect(self):
         kwargs = dict(self.params)
@@ -206,21 +234,9 @@ class PostgresSource(Source):
 
     # -- streaming -------------------------------------------------------------------------
     def _env(self):
-        env = dict(os.environ)
-        for key in list(env):
-            if key.startswith("PG"):
-                del env[key]
-        for key, var in LIBPQ_ENV.items():
-            if self.params.get(key):
-                env[var] = str(self.params[key])
-        if self.password:
-            if self.passfile is None:
-                fd, self.passfile = tempfile.mkstemp(prefix="wk-pgpass-", dir=self.tmp_dir)
-                with os.fdopen(fd, "w") as handle:
-                    handle.write("*:*:*:*:%s\n" % self.password.replace("\\", "\\\\").replace(":", "\\:"))
-            env["PGPASSFILE"] = self.passfile
-        env["PGAPPNAME"] = "watchkeeper-backup"
-        return env
+        if self.password and self.passfile is None:
+            self.passfile = write_passfile(self.password, self.tmp_dir)
+        return libpq_env(self.params, self.passfile, "watchkeeper-backup")
 
     def artifacts(self, ctx):
         secrets = [self.password] if self.password else []
