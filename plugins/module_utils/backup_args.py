@@ -23,6 +23,7 @@ SOURCE_OPTIONS = dict(
     include_globals=dict(type="bool", default=False),
     globals_no_role_passwords=dict(type="bool", default=False, no_log=False),
     checksum_tables=dict(type="list", elements="str", default=[]),
+    fingerprint=dict(type="bool", default=True),
     exclude_table_data=dict(type="list", elements="str", default=[]),
     pg_bin_dir=dict(type="path"),
     # sqlite

@@ -111,6 +111,12 @@ options:
         type: list
         elements: str
         default: []
+      fingerprint:
+        description:
+          - (postgres) Take the data fingerprint (row counts, checksums) in the dump's snapshot. Turn it off only to
+            measure what it costs; M(watchkeeper.ops.restore_verify) then can only check that the dump restores.
+        type: bool
+        default: true
       exclude_table_data:
         description: (postgres) Tables (exact C(schema.table) names) whose definition is dumped but not their rows.
         type: list

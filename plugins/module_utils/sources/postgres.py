@@ -253,10 +253,12 @@ class PostgresSource(Source):
         for name in self.spec.get("exclude_table_data") or []:
             argv.append("--exclude-table-data=%s" % quote_pattern(name))
         argv += ["--dbname=%s" % self.params["dbname"]]
-        self._fp_thread = threading.Thread(target=self._take_fingerprint, name="fingerprint", daemon=True)
-        self._fp_thread.start()
+        if self.spec.get("fingerprint", True):
+            self._fp_thread = threading.Thread(target=self._take_fingerprint, name="fingerprint", daemon=True)
+            self._fp_thread.start()
         yield Artifact("dump", ".pgdump", ProcessProducer("pg_dump", argv, env=self._env()), secrets=secrets)
-        self._fp_thread.join()
+        if self._fp_thread is not None:
+            self._fp_thread.join()
         if self._fp_error is not None:
             raise self._fp_error
 
