@@ -54,12 +54,14 @@ class Target(object):
         self.replaced = None
         self.lock = None
         self.suffix = uuid.uuid4().hex[:8]
+        self.planned = {}
 
     def describe(self):
         out = {"database" if self.database else "path": self.database or self.path, "existed": self.existed,
                "non_empty": self.non_empty, "replaced": self.replaced}
         if self.database:
             out["server"] = self.run.server.where() if self.run.server else None
+        out.update(self.planned)
         return out
 
     # -- 1. refuse or protect ------------------------------------------------------------------
@@ -80,11 +82,9 @@ class Target(object):
         return None
 
     def plan(self):
+        """check_mode: what the real run would do with the target."""
         self.inspect()
-        out = self.describe()
-        out["would_refuse"] = self.refusal()
-        out["safety_backup"] = bool(self.non_empty and self.force)
-        return out
+        self.planned = {"would_refuse": self.refusal(), "safety_backup": bool(self.non_empty and self.force)}
 
     def preflight(self):
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", self.database or self.path.strip("/"))[:100]
