@@ -6,8 +6,7 @@ and each module's own DOCUMENTATION for the options only it has)."""
 
 import copy
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils.backup_args import ENCRYPTION_OPTIONS
-from ansible_collections.watchkeeper.ops.plugins.module_utils.common_args import DESTINATION_OPTIONS, DESTINATIONS_SPEC
+from ansible_collections.watchkeeper.ops.plugins.module_utils.common_args import DESTINATIONS_SPEC
 
 SERVER_OPTIONS = dict(
     login_host=dict(type="str"),
@@ -77,8 +76,8 @@ def restore_spec():
         lock_timeout=dict(type="int", default=60),
         safety_backup=dict(type="dict", default={}, options=dict(
             job=dict(type="str"),
-            destinations=dict(type="list", elements="dict", options=copy.deepcopy(DESTINATION_OPTIONS)),
-            encryption=dict(type="dict", options=copy.deepcopy(ENCRYPTION_OPTIONS)),
+            destinations=dict(type="list", elements="str"),
+            public_keys=dict(type="list", elements="str", no_log=False),
         )),
     )
     return spec

@@ -80,15 +80,15 @@ options:
         type: str
       destinations:
         description:
-          - Destinations of the safety backup, with the suboptions of O(destinations); default the first of O(destinations).
+          - Names of entries in O(destinations) that receive the safety backup; default the first of O(destinations).
         type: list
-        elements: dict
-      encryption:
+        elements: str
+      public_keys:
         description:
-          - Encryption of the safety backup, with the suboptions of M(watchkeeper.ops.backup)'s C(encryption).
-          - Default public-key encryption for the keys in O(decryption.private_keys) (their public halves), or the same
-            passphrase for symmetric backups.
-        type: dict
+          - Public key files (or armored text) to encrypt the safety backup for.
+          - Default the public halves of O(decryption.private_keys), or the same passphrase for symmetric backups.
+        type: list
+        elements: str
 seealso:
   - module: watchkeeper.ops.restore_verify
   - module: watchkeeper.ops.backup

@@ -145,9 +145,9 @@ attempts:
            {destination: offsite, status: ok, backup_id: 20261127T013000Z-1a2b3c4d, error: null}]
 rto:
   description:
-    - Measured recovery time in seconds by phase. RV(rto.restore_s) is download through indexes; RV(rto.total_s) is
-      everything until the data was known good (the RTO), without RV(rto.cleanup_s).
-    - File backups are extracted while they stream, so their extraction is in RV(rto.download_decrypt_s).
+    - Measured recovery time in seconds by phase. C(restore_s) is download through indexes; C(total_s) is
+      everything until the data was known good (the RTO), without C(cleanup_s).
+    - File backups are extracted while they stream, so their extraction is in C(download_decrypt_s).
   returned: always
   type: dict
   sample: {select_s: 0.2, download_decrypt_s: 3.1, restore_data_s: 19.8, indexes_constraints_s: 6.0, checks_s: 2.4,

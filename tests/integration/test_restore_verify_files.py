@@ -49,8 +49,8 @@ def test_sqlite_backup_verifies_with_assertions(gpg_keys, tmp_path):
     job = new_job("sqlite")
     dest = local_dest(tmp_path / "nas")
     enc = {"mode": "symmetric", "passphrase_file": gpg_keys["passphrase_file"]}
-    assert_ok(run_module("watchkeeper.ops.backup", backup_args(job, {"type": "sqlite", "path": app}, [dest], enc,
-                                                                 tmp_path / "state")))
+    source = {"type": "sqlite", "path": app}
+    assert_ok(run_module("watchkeeper.ops.backup", backup_args(job, source, [dest], enc, tmp_path / "state")))
     args = verify_args(job, [dest], tmp_path / "state", decryption={"passphrase_file": gpg_keys["passphrase_file"]},
                        scratch_dir=str(tmp_path / "scratch"), checks={"assertions": [
                            {"name": "users", "sql": "select count(*) from users", "op": "eq", "value": 500},

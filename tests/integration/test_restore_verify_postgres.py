@@ -147,8 +147,9 @@ def test_killed_mid_check_leaves_a_scratch_database_the_next_run_removes(pg, pg_
     args = verify_args(job, [dest], tmp_path / "state", pg=pg, gpg_keys=gpg_keys, checks=slow, scratch_dir=str(tmp_path / "scratch"))
     run = Background(restore_verify, args)
     run.start()
-    wait_for(lambda: not run.is_alive() or pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%%pg_sleep(120)%%' "
-                             "AND datname LIKE 'wk_scratch_%%'") == "1", timeout=120, what="the check running")
+    sleeping = ("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%%pg_sleep(120)%%' "
+                "AND datname LIKE 'wk_scratch_%%'")
+    wait_for(lambda: not run.is_alive() or pg.psql(sleeping) == "1", timeout=120, what="the check running")
     assert run.is_alive(), dict((k, v) for k, v in run.result().items() if k in ("msg", "checks", "rto"))
     victims = find_procs(lambda argv: any(b"AnsiballZ_restore_verify" in a for a in argv))
     assert victims

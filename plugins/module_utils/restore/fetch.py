@@ -84,13 +84,13 @@ def _check_stored(obj, feeder, storage):
         raise feeder.error
     expected_size = obj.get("stored_bytes")
     if expected_size is not None and feeder.size != expected_size:
-        raise ChecksumMismatch("%s has %d bytes, the manifest says %d" % (storage.location(obj["key"]), feeder.size,
-                                                                        expected_size),
+        where = storage.location(obj["key"])
+        raise ChecksumMismatch("%s has %d bytes, the manifest says %d" % (where, feeder.size, expected_size),
                                step="download", destination=storage.name)
     found = feeder.digest.hexdigest()
     if found != obj["sha256"]:
-        raise ChecksumMismatch("SHA-256 of %s is %s, the manifest says %s" % (storage.location(obj["key"]), found,
-                                                                             obj["sha256"]),
+        where = storage.location(obj["key"])
+        raise ChecksumMismatch("SHA-256 of %s is %s, the manifest says %s" % (where, found, obj["sha256"]),
                                step="download", destination=storage.name)
 
 

@@ -100,8 +100,8 @@ class Target(object):
     def _safety_params(self):
         given = self.params.get("safety_backup") or {}
         dec = self.params.get("decryption") or {}
-        if given.get("encryption"):
-            encryption = given["encryption"]
+        if given.get("public_keys"):
+            encryption = {"mode": "public_key", "public_keys": given["public_keys"]}
         elif dec.get("private_keys"):
             encryption = {"mode": "public_key", "public_keys": self.run.decryption.public_key_sources()}
         elif dec.get("passphrase_file") or dec.get("passphrase"):
@@ -109,6 +109,13 @@ class Target(object):
                           "passphrase": dec.get("passphrase")}
         else:
             encryption = {"mode": "none"}
+        by_name = dict(((d.get("name") or d.get("type")), d) for d in self.params["destinations"])
+        names = given.get("destinations") or [self.params["destinations"][0].get("name") or
+                                              self.params["destinations"][0].get("type")]
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise ConfigError("safety_backup.destinations names %s, which is not in destinations (%s)" % (
+                ", ".join(unknown), ", ".join(by_name)), step="configure")
         if self.database:
             server = self.params.get("server") or {}
             source = dict((k, server.get(k)) for k in SERVER_LOGIN)
@@ -120,7 +127,7 @@ class Target(object):
         else:
             source = {"type": "files", "paths": [self.path], "mode": "full"}
         values = {"job": given.get("job") or "%s-safety" % self.params["job"], "source": source,
-                  "destinations": given.get("destinations") or self.params["destinations"][:1],
+                  "destinations": [by_name[n] for n in names],
                   "encryption": encryption, "ops_state": self.params["ops_state"],
                   "tmp_dir": self.params.get("tmp_dir"), "timeout": self.params.get("timeout")}
         return with_defaults(backup_argument_spec(), values)
