@@ -31,7 +31,7 @@ attributes:
     support: full
     details:
       - Builds and renders the whole report but writes nothing; RV(written) is false and RV(report) holds the paths it
-        would write. RV(changed) is true, as in a real run, because every run writes a new report.
+        would write. C(changed) is true, as in a real run, because every run writes a new report.
   diff_mode:
     support: none
   platform:
@@ -153,7 +153,7 @@ options:
     default: Disaster-recovery drill
   operator:
     description:
-      - Who ran the drill, for example C({{ awx_user_name | default(lookup('env', 'USER')) }}).
+      - Who ran the drill, for example the AWX user (the C(awx_user_name) variable of an AWX job), see the examples.
       - Defaults to the user running the module on the managed host.
     type: str
   started_at:

@@ -229,8 +229,8 @@ def _collection(backup, destination):
     if kind == "postgres":
         task += ["    server:", "      login_host: %s" % (env % "PGHOST"), "      login_port: %s" % (env % "PGPORT"),
                  "      login_user: %s" % (env % "PGUSER"), "      passfile: ~/.pgpass"]
-    task += ["    target:", "      %s: %s" % (("database", env % "TARGET_DB") if kind == "postgres" else
-                                             ("path", env % ("TARGET_DB" if kind == "sqlite" else "TARGET_DIR")))]
+    target = ("database", "TARGET_DB") if kind == "postgres" else ("path", "TARGET_DB" if kind == "sqlite" else "TARGET_DIR")
+    task += ["    target:", "      %s: %s" % (target[0], env % target[1])]
     note = ("The module picks the backup by id, checks every object's SHA-256, restores under a staging name, runs the "
             "data checks and only then puts the data in place; a non-empty target is refused unless force: true "
             "(which takes a safety backup first). Add the destination's credentials as `ansible-doc watchkeeper.ops.restore` "
