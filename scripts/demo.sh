@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README demo: back up a PostgreSQL database, an SQLite file and an uploads tree, encrypted to a
-# demo key, to the local destination .wk/demo/backups, with the role watchkeeper.ops.backup.
+# demo key, to the local destination .wk/demo/backups (role watchkeeper.ops.backup), then prove each
+# backup restores (role watchkeeper.ops.dr_drill: restore_verify into scratch space, drill report).
 #   scripts/demo.sh          set up (idempotent), then run one more backup of every job
 #   scripts/demo.sh --clean  stop the demo PostgreSQL and remove .wk/demo
 set -euo pipefail
@@ -63,18 +64,29 @@ if [ ! -s "$DEMO/demo-recipient.pub.asc" ]; then
   gpg --homedir "$ghome" --armor --export > "$DEMO/demo-recipient.pub.asc"
   gpgconf --homedir "$ghome" --kill gpg-agent
 fi
+if [ ! -s "$DEMO/demo-recipient.sec.asc" ]; then
+  # The drill runner's copy of the private key (demo only: in production it never sits beside the backups).
+  ghome="$DEMO/gnupg"
+  [ ${#ghome} -le 80 ] || ghome="/tmp/wk-demo-gnupg-$(printf '%s' "$DEMO" | sha1sum | cut -c1-12)"
+  [ -e "$ghome" ] || ln -sfn "$DEMO/gnupg" "$ghome"
+  (umask 077 && gpg --homedir "$ghome" --batch --armor --export-secret-keys > "$DEMO/demo-recipient.sec.asc")
+  gpgconf --homedir "$ghome" --kill gpg-agent
+fi
 
-# 4. The backups, with the same playbook AWX runs.
+# 4. The backups, then the drill (restore_verify of every job, drill report), with the playbooks AWX runs.
 log "ansible-playbook -i inventories/demo playbooks/demo.yml"
 ansible-playbook -i inventories/demo playbooks/demo.yml
+report=$(ls -d "$DEMO"/state/reports/dr_drill/*/ 2>/dev/null | sort | tail -1)
 
 cat <<EOF
 
 ==> demo done in $(($(date +%s) - START)) s. Where everything is:
   backups (destination "local")   $DEMO/backups/<job>/YYYY/MM/DD/<backup id>.*
   recipient public key (given)    $DEMO/demo-recipient.pub.asc, installed in $DEMO/keys
-  recipient private key (kept)    $DEMO/gnupg   (never given to the backup)
+  recipient private key (kept)    $DEMO/gnupg, and the drill runner's copy $DEMO/demo-recipient.sec.asc
+                                  (never given to the backup)
   job locks, incremental index    $DEMO/state
+  drill report (open in a browser) ${report}report.html  (and report.json, runbooks/<job>.md)
   demo sources                    PostgreSQL demo_app on 127.0.0.1:$PGPORT, $DEMO/app.sqlite3, $DEMO/uploads
 
 Restore by hand (README section "Restoring by hand"), for example the newest database dump:

@@ -95,7 +95,8 @@ def _job_name(result, index):
 def _error(result, checks, mismatches):
     if result.get("skipped"):
         return "restore_verify was skipped: %s" % (result.get("skip_reason") or "no reason given")
-    if result.get("failed"):
+    if result.get("failed") or (result.get("passed") is False and result.get("msg")):
+        # registered with failed_when: false, a failed restore_verify keeps its msg but not failed: true
         return str(result.get("msg") or "restore_verify failed without a message")
     bad = [c.get("name") or "?" for c in checks if c.get("passed") is not True]
     if result.get("passed") is not True or bad or mismatches:
