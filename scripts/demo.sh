@@ -76,7 +76,7 @@ fi
 # 4. The backups, then the drill (restore_verify of every job, drill report), with the playbooks AWX runs.
 log "ansible-playbook -i inventories/demo playbooks/demo.yml"
 ansible-playbook -i inventories/demo playbooks/demo.yml
-report=$(ls -d "$DEMO"/state/reports/dr_drill/*/ 2>/dev/null | sort | tail -1)
+report=$(find "$DEMO/state/reports/dr_drill" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort | tail -1)
 
 cat <<EOF
 
@@ -86,7 +86,7 @@ cat <<EOF
   recipient private key (kept)    $DEMO/gnupg, and the drill runner's copy $DEMO/demo-recipient.sec.asc
                                   (never given to the backup)
   job locks, incremental index    $DEMO/state
-  drill report (open in a browser) ${report}report.html  (and report.json, runbooks/<job>.md)
+  drill report (open in a browser) ${report}/report.html  (and report.json, runbooks/<job>.md)
   demo sources                    PostgreSQL demo_app on 127.0.0.1:$PGPORT, $DEMO/app.sqlite3, $DEMO/uploads
 
 Restore by hand (README section "Restoring by hand"), for example the newest database dump:
