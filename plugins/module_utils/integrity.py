@@ -173,14 +173,8 @@ def sweep(storage, job, now=None, cycle=1, period_s=rotation.DEFAULT_PERIOD_S, b
                                 step="configure", destination=storage.name)
     wanted = _wanted(now, cycle, period_s, backup_ids)
     recording = _Recording(storage, lambda key: wanted(mf.parse_manifest_key(job, key) or ""))
-    try:
-        entries, incomplete = read_catalog(recording, job, validate=True)
-    except (TypeError, KeyError, AttributeError) as exc:
-        # read_catalog validates the schema of ``objects`` but trusts ``files.packs``.
-        raise ManifestError("the catalog of job %s cannot be read (%s: %s), most likely because a manifest's "
-                            "files.packs is malformed" % (job, type(exc).__name__, exc), step="catalog",
-                            destination=storage.name,
-                            hint="every entry of files.packs must be an object with key, stored_bytes and sha256")
+    # manifest.validate checks objects and files.packs, so a malformed manifest makes only its backup bad
+    entries, incomplete = read_catalog(recording, job, validate=True)
     sizes = recording.sizes
 
     rows, plans = [], {}

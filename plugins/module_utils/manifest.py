@@ -133,6 +133,14 @@ def validate(manifest):
             else:
                 if not re.match(r"^[0-9a-f]{64}$", str(obj["sha256"])):
                     problems.append("objects[%d].sha256 is not a SHA-256 hex digest" % index)
+    packs = (manifest.get("files") or {}).get("packs", []) if isinstance(manifest.get("files") or {}, dict) else None
+    if not isinstance(packs, list):
+        problems.append("files.packs must be a list")
+    else:
+        for index, pack in enumerate(packs):
+            if not isinstance(pack, dict) or not isinstance(pack.get("key"), str) or \
+                    not re.match(r"^[0-9a-f]{64}$", str(pack.get("sha256"))):
+                problems.append("files.packs[%d] needs a key and a SHA-256 hex digest" % index)
     return problems
 
 

@@ -69,6 +69,9 @@ def test_roundtrip_and_validation():
     ({"objects": []}, "non-empty"),
     ({"objects": [{"role": "dump", "key": "k", "stored_bytes": 1, "sha256": "xyz"}]}, "SHA-256"),
     ({"objects": [{"role": "dump", "key": "k"}]}, "lacks stored_bytes"),
+    ({"files": {"packs": ["p/aa/x.tar.zst"]}}, "files.packs[0] needs a key"),
+    ({"files": {"packs": [{"key": "p/aa/x", "sha256": "no"}]}}, "files.packs[0] needs a key"),
+    ({"files": {"packs": {"key": "p"}}}, "files.packs must be a list"),
 ])
 def test_validation_names_the_problem(change, problem):
     with pytest.raises(ManifestError) as err:
