@@ -159,10 +159,10 @@ def _import_recipients(spec, home, gpg_path):
     gpg = gnupg.GPG(gpgbinary=gpg_path, gnupghome=home)
     imported = []
     for source in sources:
-        text = _read_key_source(source)
+        text = read_key_source(source)
         res = gpg.import_keys(text)
         if not res.fingerprints:
-            raise CryptoError("no OpenPGP public key found in %s" % _label(source), step="encryption")
+            raise CryptoError("no OpenPGP public key found in %s" % key_label(source), step="encryption")
         imported.extend(res.fingerprints)
     if gpg.list_keys(secret=True):
         raise CryptoError("a key in public_keys contains a PRIVATE key; give only public keys "
@@ -189,15 +189,17 @@ def _import_recipients(spec, home, gpg_path):
     return recipients
 
 
-def _read_key_source(source):
+def read_key_source(source, what="public key", step="encryption"):
+    """Key text from armored text given inline, or from a file."""
     if source.lstrip().startswith(ARMOR_ANY):
         return source
     try:
         with open(source, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise CryptoError("cannot read public key file %s: %s" % (source, exc.strerror), step="encryption")
+        raise CryptoError("cannot read %s file %s: %s" % (what, source, exc.strerror), step=step)
 
 
-def _label(source):
+def key_label(source):
+    """How to name a key source in messages without printing key text."""
     return "an inline key" if source.lstrip().startswith(ARMOR_ANY) else source

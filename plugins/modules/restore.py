@@ -181,21 +181,12 @@ destination:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
-from ansible_collections.watchkeeper.ops.plugins.module_utils.restore.runner import RestoreFailed, run_restore
+from ansible_collections.watchkeeper.ops.plugins.module_utils.restore.module import run_module
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore_args import restore_spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=restore_spec(), supports_check_mode=True,
-                           mutually_exclusive=[("backup_id", "at_or_before")])
-    try:
-        result = run_restore(module.params, mode="restore", check_mode=module.check_mode, log=module.log)
-        module.exit_json(**result)
-    except RestoreFailed as exc:
-        module.fail_json(msg=exc.describe(), step=exc.step, failed_destination=exc.destination, **exc.result)
-    except WatchkeeperError as exc:
-        module.fail_json(msg=exc.describe(), step=exc.step, failed_destination=exc.destination, changed=False)
+    run_module(AnsibleModule, restore_spec(), "restore")
 
 
 if __name__ == "__main__":

@@ -40,16 +40,21 @@ class WebhookReceiver(object):
 
 
 def mails(smtp):
-    """Every message the SMTP server received so far, parsed (``email.message.EmailMessage``)."""
-    out = []
-    maildir = smtp.info["maildir"]
+    """Every message the SMTP server stored so far: Maildir file name -> ``email.message.EmailMessage``."""
+    out = {}
     for sub in ("new", "cur"):
-        path = os.path.join(maildir, sub)
+        path = os.path.join(smtp.info["maildir"], sub)
         for name in sorted(os.listdir(path)) if os.path.isdir(path) else []:
             with open(os.path.join(path, name), "rb") as handle:
-                out.append(email.message_from_binary_file(handle, policy=email.policy.default))
+                out[name] = email.message_from_binary_file(handle, policy=email.policy.default)
     return out
 
 
-def smtp_settings(smtp, to):
-    return {"host": "127.0.0.1", "port": smtp.port, "sender": "watchkeeper@example.invalid", "to": to, "secure": "never"}
+def new_mails(smtp, before):
+    """The messages that arrived since ``before = mails(smtp)``."""
+    return [msg for name, msg in mails(smtp).items() if name not in before]
+
+
+def smtp_settings(smtp, to=("ops@example.invalid",)):
+    return {"host": "127.0.0.1", "port": smtp.port, "sender": "watchkeeper@example.invalid", "to": list(to),
+            "secure": "never"}

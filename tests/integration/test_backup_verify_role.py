@@ -14,48 +14,18 @@
 Damage is done and read back out of band (plain file writes, the Maildir, an http.server thread).
 """
 
-import email
-import email.policy
-import http.server
 import json
 import os
 import sqlite3
 import sys
-import threading
 
 import pytest
 
 from helpers import assert_ok, backup_args, local_dest, new_job, public_key_encryption, run_module, run_playbook
+from notify_helpers import WebhookReceiver, mails, smtp_settings
 from restore_helpers import key_decryption, pg_backup, scratch_databases, server
 
 FAIL_TASK = "Fail when a backup is bad, a destination could not be checked, a restore failed or the report was not written"
-
-
-class WebhookReceiver(object):
-    """An HTTP server on 127.0.0.1 recording every POSTed JSON body; answers 204."""
-
-    def __init__(self):
-        receiver = self
-        self.posts = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.posts.append({"path": self.path, "json": json.loads(body.decode("utf-8") or "null")})
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):  # pylint: disable=arguments-differ
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/hooks/verify" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -63,17 +33,6 @@ def webhook():
     receiver = WebhookReceiver()
     yield receiver
     receiver.close()
-
-
-def mails(smtp):
-    """Every message the SMTP server stored so far (file name -> parsed message)."""
-    out = {}
-    for sub in ("new", "cur"):
-        path = os.path.join(smtp.info["maildir"], sub)
-        for name in sorted(os.listdir(path)) if os.path.isdir(path) else []:
-            with open(os.path.join(path, name), "rb") as handle:
-                out[name] = email.message_from_binary_file(handle, policy=email.policy.default)
-    return out
 
 
 def sqlite_app(path, rows=300):
@@ -153,11 +112,6 @@ def ran(data, name):
 def reports(state):
     path = os.path.join(str(state), "reports", "verify")
     return sorted(os.path.join(path, name) for name in os.listdir(path)) if os.path.isdir(path) else []
-
-
-def smtp_settings(smtp):
-    return {"host": "127.0.0.1", "port": smtp.port, "sender": "watchkeeper@example.invalid",
-            "to": ["ops@example.invalid"], "secure": "never"}
 
 
 def test_good_backups_pass_report_and_notify_nobody(estate, pg, smtp, webhook):

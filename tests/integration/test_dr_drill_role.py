@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from helpers import assert_ok, backup_args, fill_database, local_dest, new_job, pg_source, run_module, run_playbook
-from notify_helpers import WebhookReceiver, mails, smtp_settings
+from notify_helpers import WebhookReceiver, mails, new_mails, smtp_settings
 from restore_helpers import key_decryption, scratch_databases, server
 
 UTC = datetime.timezone.utc
@@ -73,7 +73,7 @@ def test_drill_over_three_kinds_reports_and_a_missed_objective_fails_with_one_em
     db_job = list(jobs)[0]
     role_vars["dr_drill_jobs"][0]["checks"] = {"assertions": [
         {"name": "accounts", "sql": "select count(*) from pgbench_accounts", "op": "ge", "value": 1}]}
-    before = len(mails(smtp))
+    before = mails(smtp)
 
     # 1. Objectives met: reports written, nothing sent (notify on failure), the play passes.
     code, data, stdout, _err = run_playbook(_play(tmp_path / "drill.yml", role_vars), env=STATS_ENV)
@@ -91,7 +91,7 @@ def test_drill_over_three_kinds_reports_and_a_missed_objective_fails_with_one_em
         assert job["checks_failed"] == 0 and job["checks_passed"] > 0
     assert os.path.getsize(stats["report"]["html"]) > 2000
     assert sorted(stats["report"]["runbooks"]) == sorted(jobs)
-    assert len(mails(smtp)) == before and webhook.posts == []
+    assert mails(smtp) == before and webhook.posts == []
     assert not scratch_databases(pg)
 
     # 2. Five hours later (frozen clock): the newest backups are older than the 4 h RPO. The drill still restores every
@@ -106,7 +106,7 @@ def test_drill_over_three_kinds_reports_and_a_missed_objective_fails_with_one_em
     assert sorted(m["job"] for m in stats["missed"]) == sorted(jobs)
     report = json.loads(open(stats["report"]["json"]).read())
     assert report["objectives"]["rpo"]["met"] is False and report["objectives"]["rto"]["met"] is True
-    new = mails(smtp)[before:]
+    new = new_mails(smtp, before)
     assert len(new) == 1
     assert new[0]["To"] == "oncall@example.invalid" and "MISSED" in new[0]["Subject"]
     assert any(part.get_filename() == "report.html" for part in new[0].iter_attachments())

@@ -110,3 +110,10 @@ def _plain(value):
     if isinstance(value, datetime.datetime):
         return clock.isoformat(_as_time(value))
     return str(value)
+
+
+def query_failed(assertion, error):
+    """The failed check of an assertion whose query raised ``error`` (a database error's text)."""
+    name = assertion.get("name") or assertion["sql"]
+    return {"name": name, "kind": "assertion", "sql": assertion["sql"], "op": assertion.get("op", "eq"), "passed": False,
+            "expected": assertion.get("value"), "found": None, "detail": "%s: the query failed: %s" % (name, error)}

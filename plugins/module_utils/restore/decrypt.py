@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils.crypto import ARMOR_ANY, HAS_GNUPG, gpg_version
+from ansible_collections.watchkeeper.ops.plugins.module_utils.crypto import HAS_GNUPG, gpg_version, key_label, read_key_source
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import CryptoError
 
 try:
@@ -66,9 +66,9 @@ class DecryptionPlan(object):
                               hint="pip install python-gnupg, or apt install python3-gnupg")
         gpg = gnupg.GPG(gpgbinary=self.gpg_path, gnupghome=self.home)
         for source in self.key_sources:
-            res = gpg.import_keys(_read_key(source))
+            res = gpg.import_keys(read_key_source(source, "private key", "decryption"))
             if not res.fingerprints:
-                raise CryptoError("no OpenPGP key found in %s" % _label(source), step="decryption")
+                raise CryptoError("no OpenPGP key found in %s" % key_label(source), step="decryption")
         secret = gpg.list_keys(secret=True)
         if not secret:
             raise CryptoError("private_keys holds only PUBLIC keys; restores need the private key "
@@ -169,17 +169,3 @@ def _read_secret_file(path):
         raise CryptoError("cannot read %s: %s" % (path, exc.strerror), step="decryption")
     if not content:
         raise CryptoError("%s is empty" % path, step="decryption")
-
-
-def _read_key(source):
-    if source.lstrip().startswith(ARMOR_ANY):
-        return source
-    try:
-        with open(source, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise CryptoError("cannot read private key file %s: %s" % (source, exc.strerror), step="decryption")
-
-
-def _label(source):
-    return "an inline key" if source.lstrip().startswith(ARMOR_ANY) else source

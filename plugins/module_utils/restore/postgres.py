@@ -247,10 +247,7 @@ class PgServer(object):
                         row = conn.execute(spec["sql"]).fetchone()
                     checks.append(policy_assertions.evaluate(spec, row[0] if row else None, backup_time))
                 except psycopg.Error as exc:
-                    name = spec.get("name") or spec["sql"]
-                    checks.append({"name": name, "kind": "assertion", "sql": spec["sql"], "op": spec.get("op", "eq"),
-                                   "passed": False, "expected": spec.get("value"), "found": None,
-                                   "detail": "%s: the query failed: %s" % (name, _first_line(exc))})
+                    checks.append(policy_assertions.query_failed(spec, _first_line(exc)))
         return checks
 
     def close(self):

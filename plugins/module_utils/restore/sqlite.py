@@ -62,10 +62,7 @@ def assertions(path, specs, backup_time):
                 row = conn.execute(spec["sql"]).fetchone()
                 checks.append(policy_assertions.evaluate(spec, row[0] if row else None, backup_time))
             except sqlite3.Error as exc:
-                name = spec.get("name") or spec["sql"]
-                checks.append({"name": name, "kind": "assertion", "sql": spec["sql"], "op": spec.get("op", "eq"),
-                               "passed": False, "expected": spec.get("value"), "found": None,
-                               "detail": "%s: the query failed: %s" % (name, exc)})
+                checks.append(policy_assertions.query_failed(spec, exc))
     finally:
         conn.close()
     return checks
