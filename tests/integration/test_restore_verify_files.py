@@ -122,3 +122,38 @@ def test_file_backup_verifies_and_a_changed_file_is_named(mode, tmp_path):
         # A pack member whose content no longer matches its SHA-256 name is refused while unpacking.
         assert "chunk" in res["msg"] and "SHA-256" in res["msg"]
     assert os.listdir(str(tmp_path / "scratch")) == []
+
+
+@pytest.fixture
+def tiny_scratch(tmp_path):
+    """A 1 MiB tmpfs for scratch space (root only; skipped elsewhere)."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
+                                           capture_output=True, check=False).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield str(mnt)
+    subprocess.run(["umount", str(mnt)], capture_output=True, check=False)
+
+
+def test_full_scratch_disk_fails_clearly_without_blaming_the_destinations(tmp_path, tiny_scratch, moto, s3_bucket):
+    app = str(tmp_path / "big.sqlite3")
+    conn = sqlite3.connect(app)
+    conn.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)")
+    conn.executemany("INSERT INTO blobs (data) VALUES (?)", [(os.urandom(100000),) for _ in range(30)])
+    conn.commit()
+    conn.close()
+    job = new_job("full")
+    dests = [{"name": "offsite", "type": "s3", "bucket": s3_bucket[0], "endpoint_url": "http://127.0.0.1:1",
+              "access_key": "x", "secret_key": "y", "region": "us-east-1", "retries": 0, "timeout": 5},
+             local_dest(tmp_path / "nas")]
+    assert_ok(run_module("watchkeeper.ops.backup", backup_args(job, {"type": "sqlite", "path": app}, dests[1:],
+                                                                 {"mode": "none"}, tmp_path / "state")))
+    # An unreachable destination first: recorded, and the next one is used.
+    res = assert_ok(restore_verify(verify_args(job, dests, tmp_path / "state", scratch_dir=str(tmp_path / "scratch"))))
+    assert [a["status"] for a in res["attempts"]] == ["failed", "ok"] and "offsite" in res["attempts"][0]["error"]
+    # A scratch directory without room: a clear failure naming the cause, not a fallback, nothing left behind.
+    res = assert_failed(restore_verify(verify_args(job, dests[1:], tmp_path / "state", scratch_dir=tiny_scratch)))
+    assert "No space left on device" in res["msg"] and "free space in scratch_dir" in res["msg"]
+    assert res["step"] == "decompress" and len(res["attempts"]) == 1
+    assert os.listdir(tiny_scratch) == []

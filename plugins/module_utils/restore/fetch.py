@@ -200,7 +200,8 @@ class _Decoder(object):
             msg = "%s of %s: %s" % (describe_status(name, code), self.storage.location(self.obj["key"]), text or "no output")
             if name == "gpg":
                 raise CryptoError(msg, step="decrypt", destination=self.storage.name, hint=explain_gpg_failure(text))
-            raise PipelineError(msg, step="decompress" if name == "zstd" else name, destination=self.storage.name)
+            hint = "free space in scratch_dir (the decoded backup is written there)" if "No space left" in text else None
+            raise PipelineError(msg, step="decompress" if name == "zstd" else name, hint=hint)
 
 
 def decode_to_file(storage, obj, decryption, path, timeout=None, zstd_path="zstd"):

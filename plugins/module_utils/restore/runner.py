@@ -26,7 +26,7 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils import clock, rund
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog import read_catalog
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import (
-    ConfigError, CryptoError, ManifestError, WatchkeeperError)
+    ConfigError, ManifestError, StorageError, WatchkeeperError)
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import fingerprint as policy_fp
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy.freshness import parse_duration
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore import files as rfiles
@@ -135,9 +135,9 @@ class _Run(object):
                 self.decryption.prepare().check_backup(manifest.get("encryption"))
                 self.checks = []
                 work_fn(storage, manifest)
-            except (CryptoError, ConfigError):
-                raise  # the same keys and options fail everywhere: no fallback
-            except WatchkeeperError as exc:
+            except (StorageError, ManifestError) as exc:
+                # Only what is wrong with this destination's copy moves on to the next one; keys, options, the
+                # scratch space and the server fail the same way everywhere.
                 if exc.destination is None:
                     exc.destination = name
                 attempt["error"] = exc.describe()
@@ -147,6 +147,11 @@ class _Run(object):
                 if storage is not None:
                     storage.close()
                 continue
+            except WatchkeeperError as exc:
+                attempt["error"] = exc.describe()
+                if storage is not None:
+                    storage.close()
+                raise
             attempt["status"] = "ok"
             self.storage, self.spec, self.manifest = storage, spec, manifest
             return
