@@ -1,10 +1,13 @@
 """Runbook steps per kind, destination and encryption: literal, quoted, valid bash, documented variables."""
 
+import json
+import os
 import re
 import shlex
 import subprocess
 
 import pytest
+import yaml
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.report import runbook
 
@@ -139,6 +142,21 @@ def test_collection_steps_name_the_restore_module_and_the_playbook():
     assert "very-secret" not in repr(rb) and "AKIA-SECRET-ID" not in repr(rb)
     files = book("files", "local", "symmetric")
     assert len(files["collection"]) == 1 and "passphrase_file" in "\n".join(files["collection"][0]["commands"])
+    assert len(book("sqlite", "local")["collection"]) == 1  # the recovery playbook restores databases only
+
+
+def test_the_playbook_command_sets_only_variables_the_playbook_declares():
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
+    with open(os.path.join(root, "playbooks", "database_recovery.yml")) as handle:
+        declared = set(yaml.safe_load(handle)[0]["vars"])
+    argv = shlex.split(book("postgres", "s3")["collection"][0]["commands"][0].replace("$TARGET_DB", "app"))
+    given = set()
+    for index, arg in enumerate(argv):
+        if arg == "-e":
+            value = argv[index + 1]
+            given |= set(json.loads(value)) if value.startswith("{") else {value.split("=", 1)[0]}
+    assert {"recovery_job", "recovery_target", "recovery_confirm", "recovery_destinations", "recovery_decryption"} <= given
+    assert given <= declared, given - declared
 
 
 def test_markdown_holds_every_command_verbatim():
