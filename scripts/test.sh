@@ -23,7 +23,7 @@ START_ALL=$(date +%s)
 
 stage_unit() { (cd "$WS" && python -m pytest tests/unit -q -p no:cacheprovider); }
 
-stage_integration() { (cd "$WS" && python -m pytest tests/integration -q -p no:cacheprovider); }
+stage_integration() { (cd "$WS" && python -m pytest tests/integration -q -p no:cacheprovider --durations=12); }
 
 stage_sanity() {
   # ansible-test builds a venv per sanity test and bootstraps pip with a script it downloads
