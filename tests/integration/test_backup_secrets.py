@@ -46,7 +46,8 @@ def host_keyring(tmp_path, gpg_keys):
     subprocess.run(["gpg", "--homedir", str(gnupg), "--batch", "--import", gpg_keys["public_key"]], check=True,
                    capture_output=True)
     subprocess.run(["gpgconf", "--homedir", str(gnupg), "--kill", "all"], check=False, capture_output=True)
-    return str(home), str(gnupg)
+    yield str(home), str(gnupg)
+    subprocess.run(["gpgconf", "--homedir", str(gnupg), "--kill", "all"], check=False, capture_output=True)
 
 
 def run_sampled(args, secrets, env=None):

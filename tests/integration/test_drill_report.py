@@ -58,15 +58,22 @@ def restore_gnupghome(gpg_keys):
 
 def run_by_hand(book, env):
     """Every by-hand step verbatim, one ``bash -euo pipefail`` per step; only ``env`` (+ PATH, HOME) is set."""
-    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+    home = tempfile.mkdtemp(prefix="wk-operator-")  # the operator's HOME: gpg without GNUPGHOME starts its agent there
+    base = {"PATH": os.environ["PATH"], "HOME": home, "LANG": "C.UTF-8"}
     base.update(env)
     outputs = []
-    for index, step in enumerate(book["by_hand"], 1):
-        proc = subprocess.run(["bash", "-euo", "pipefail", "-c", "\n".join(step["commands"])], env=base, capture_output=True,
-                              text=True, timeout=600, check=False)
-        assert proc.returncode == 0, "step %d (%s) failed (%d)\n%s\nstdout: %s\nstderr: %s" % (
-            index, step["title"], proc.returncode, "\n".join(step["commands"]), proc.stdout[-3000:], proc.stderr[-3000:])
-        outputs.append(proc.stdout)
+    try:
+        for index, step in enumerate(book["by_hand"], 1):
+            proc = subprocess.run(["bash", "-euo", "pipefail", "-c", "\n".join(step["commands"])], env=base,
+                                  capture_output=True, text=True, timeout=600, check=False)
+            assert proc.returncode == 0, "step %d (%s) failed (%d)\n%s\nstdout: %s\nstderr: %s" % (
+                index, step["title"], proc.returncode, "\n".join(step["commands"]), proc.stdout[-3000:],
+                proc.stderr[-3000:])
+            outputs.append(proc.stdout)
+    finally:
+        subprocess.run(["gpgconf", "--homedir", os.path.join(home, ".gnupg"), "--kill", "all"], capture_output=True,
+                       check=False)
+        shutil.rmtree(home, ignore_errors=True)
     return outputs
 
 

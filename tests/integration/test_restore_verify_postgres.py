@@ -224,13 +224,15 @@ def test_failures_are_clear_and_leave_nothing(pg, pg_db, gpg_keys, tmp_path):
                    capture_output=True)
     other_key = tmp_path / "other.asc"
     other_key.write_bytes(subprocess.run(gpg + ["--armor", "--export-secret-keys"], check=True, capture_output=True).stdout)
+    subprocess.run(["gpgconf", "--homedir", str(other), "--kill", "all"], check=False, capture_output=True)
     res = assert_failed(restore_verify(verify_args(job, [dest], state, pg=pg, decryption={"private_keys": [str(other_key)]})))
     assert "encrypted for %s" % gpg_keys["fingerprint"] in res["msg"]
-    # Database server down.
+    # Database server down: found before anything is downloaded, and not blamed on the destination.
     down = dict(verify_args(job, [dest], state, pg=pg, gpg_keys=gpg_keys))
     down["server"] = dict(down["server"], login_port=1)
     res = assert_failed(restore_verify(down))
     assert res["step"] == "connect" and "cannot connect" in res["msg"]
+    assert res["rto"]["download_decrypt_s"] == 0 and len(res["attempts"]) == 1
     assert pg.password not in res["stdout"]
     # A job without backups.
     res = assert_failed(restore_verify(verify_args(new_job("none"), [dest], state, pg=pg, gpg_keys=gpg_keys)))

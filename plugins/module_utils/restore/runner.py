@@ -81,6 +81,9 @@ class _Run(object):
         self.decryption = None
         self.target = None
         self.safety = None
+        self.dump_path = None  # postgres: the decoded dump
+        self.tree = None  # files: what was rebuilt
+        self.filelist = None  # files: the backup's file list
         self.deadline = self.started + params["timeout"] if params.get("timeout") else None
 
     def remaining(self):
@@ -109,14 +112,16 @@ class _Run(object):
 
     def select(self, spec):
         storage = open_storage(spec)
-        backups, _incomplete = read_catalog(storage, self.job, validate=True)
-        entry, reason = choose(backups, self.params.get("backup_id"), self.params.get("at_or_before"))
-        if entry is None:
+        try:
+            backups, _incomplete = read_catalog(storage, self.job, validate=True)
+            entry, reason = choose(backups, self.params.get("backup_id"), self.params.get("at_or_before"))
+            if entry is None:
+                raise ManifestError("%s for job %s in %s" % (reason, self.job, storage.describe()), step="select",
+                                    destination=storage.name)
+            return storage, mf.loads(storage.get_bytes(entry["manifest_key"]), entry["manifest_key"])
+        except Exception:
             storage.close()
-            raise ManifestError("%s for job %s in %s" % (reason, self.job, storage.describe()), step="select",
-                                destination=storage.name)
-        manifest = mf.loads(storage.get_bytes(entry["manifest_key"]), entry["manifest_key"])
-        return storage, manifest
+            raise
 
     def each_destination(self, work_fn):
         """Run ``work_fn(storage, manifest)`` with the first destination that can provide the backup."""
@@ -133,6 +138,8 @@ class _Run(object):
                 if self.target:
                     self.target.check_kind(self.kind)
                 self.decryption.prepare().check_backup(manifest.get("encryption"))
+                if self.kind == "postgres" and not self.check_mode:
+                    self.open_server(manifest)  # a server that is down fails before anything is downloaded
                 self.checks = []
                 work_fn(storage, manifest)
             except (StorageError, ManifestError) as exc:
@@ -219,13 +226,15 @@ class _Run(object):
         self.tree.finish()
 
     # -- 3. restore ---------------------------------------------------------------------------
-    def open_server(self):
+    def open_server(self, manifest=None):
+        """The PostgreSQL server (connected, pg_restore found, leftovers of killed runs dropped), once per run."""
+        manifest = manifest or self.manifest
         if self.server is None:
             if not self.params.get("server"):
                 raise ConfigError("restoring a PostgreSQL backup needs 'server' (where the %s database is created)"
                                   % ("scratch" if self.mode == "verify" else "target"), step="configure")
             self.server = PgServer(self.params["server"], tmp_dir=self.work)
-            self.server.check(self.manifest["source"].get("client_version") if self.manifest else None)
+            self.server.check(manifest["source"].get("client_version") if manifest else None)
             self.cleaned += self.server.sweep_scratch(parse_duration(self.params.get("scratch_max_age") or "24h"))
         return self.server
 
