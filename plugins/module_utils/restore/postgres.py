@@ -7,11 +7,11 @@
   carry a JSON comment saying which run (host, pid and its start time) owns them. Every run first
   drops the scratch databases of runs that are gone (same host, process dead; other hosts: older
   than ``scratch_max_age``), so a run killed mid-check leaves nothing behind for long.
-* ``pg_restore`` runs twice from the decoded dump file: pre-data and data with ``-j <jobs>``, then
-  post-data (indexes, constraints, triggers) with ``-j <jobs>``, so the two phases are timed apart.
-  Scratch restores skip owners, privileges, subscriptions and publications: a verification must never
-  start replicating from production.
-* The fingerprint is recomputed with the manifest's own queries on parallel connections.
+* ``pg_restore -j <jobs>`` runs once from the decoded dump file, timed by phase from its verbose log
+  (``pg_restore.py``). Scratch restores skip owners, privileges, subscriptions and publications: a
+  verification must never start replicating from production.
+* The fingerprint is recomputed with the manifest's own queries on parallel connections, large tables
+  cut into page ranges so the connections finish together.
 """
 
 import concurrent.futures
@@ -19,16 +19,13 @@ import json
 import os
 import re
 import socket
-import subprocess
-import tempfile
-import time
 import uuid
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
-from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import PipelineError, SourceError
+from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import SourceError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.lock import _proc_start
-from ansible_collections.watchkeeper.ops.plugins.module_utils.pipeline import describe_status, redact
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import assertions as policy_assertions
+from ansible_collections.watchkeeper.ops.plugins.module_utils.restore import pg_restore as pg_restore_run
 from ansible_collections.watchkeeper.ops.plugins.module_utils.sources.postgres import (
     CHECKSUM_SQL, HAS_PSYCOPG, TABLES_SQL, _connect_hint, _first_line, conn_params, find_tool, libpq_env, write_passfile)
 
@@ -63,6 +60,26 @@ def _owner_alive(owner, hostname, max_age_s):
     except (TypeError, ValueError):
         return False
     return age < max_age_s
+
+
+def chunk_plan(tables, parallel, split=True):
+    """``[(schema, table, low_page, high_page)]``, biggest first: tables larger than an even share of the work are
+    cut into page ranges (``low`` None: from the start; ``high`` None: to the end), so ``parallel`` workers finish
+    together. ``tables``: ``[(schema, table, pages)]``."""
+    total = sum(pages for _s, _t, pages in tables)
+    target = max(2048, total // (parallel * 4)) if parallel > 1 and split else None
+    tasks = []
+    for schema, table, pages in sorted(tables, key=lambda t: -t[2]):
+        if target is None or pages <= target:
+            tasks.append((schema, table, None, None))
+            continue
+        parts = -(-pages // target)
+        bounds = [pages * i // parts for i in range(parts + 1)]
+        for index in range(parts):
+            low = bounds[index] if index else 0
+            high = bounds[index + 1] if index < parts - 1 else None
+            tasks.append((schema, table, low, high))
+    return tasks
 
 
 class PgServer(object):
@@ -182,59 +199,57 @@ class PgServer(object):
         return env
 
     def pg_restore(self, dump_path, dbname, jobs, scratch=True, no_owner=False, timeout=None):
-        """Restore a custom-format dump; returns ``{"restore_data_s", "indexes_constraints_s"}``."""
-        base = [self.restore_path, "--no-password", "--exit-on-error", "--dbname=%s" % dbname, "-j", str(max(1, jobs))]
+        """Restore a custom-format dump in one ``pg_restore -j`` run; returns ``{"restore_data_s",
+        "indexes_constraints_s"}`` (see ``pg_restore.py``)."""
+        argv = [self.restore_path, "--no-password", "--exit-on-error", "--dbname=%s" % dbname, "-j", str(max(1, jobs))]
         if scratch or no_owner:
-            base.append("--no-owner")
+            argv.append("--no-owner")
         if scratch:
-            base += ["--no-privileges", "--no-subscriptions", "--no-publications"]
-        phases = {}
-        deadline = time.monotonic() + timeout if timeout else None
-        for phase, sections in (("restore_data_s", ["pre-data", "data"]), ("indexes_constraints_s", ["post-data"])):
-            argv = base + ["--section=%s" % s for s in sections] + [dump_path]
-            started = time.monotonic()
-            self._run(argv, scratch, phase, None if deadline is None else max(1, deadline - time.monotonic()))
-            phases[phase] = round(time.monotonic() - started, 3)
-        return phases
-
-    def _run(self, argv, scratch, phase, timeout):
-        with tempfile.TemporaryFile() as err:
-            try:
-                proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                      env=self._env(scratch), timeout=timeout, check=False)
-            except subprocess.TimeoutExpired:
-                raise PipelineError("pg_restore did not finish within the timeout and was stopped", step="restore")
-            except OSError as exc:
-                raise PipelineError("cannot run %s: %s" % (argv[0], exc.strerror), step="restore")
-            if proc.returncode != 0:
-                err.seek(0)
-                text = redact(err.read()[-4000:].decode("utf-8", "replace").strip(), [self.password])
-                raise PipelineError("%s (%s): %s" % (describe_status("pg_restore", proc.returncode),
-                                                     phase.replace("_s", "").replace("_", " "), text),
-                                    step="restore", hint="pg_restore %s on %s" % (" ".join(argv[1:-1]), self.where()))
+            argv += ["--no-privileges", "--no-subscriptions", "--no-publications"]
+        argv.append(dump_path)
+        return pg_restore_run.run(argv, self._env(scratch), timeout, [self.password], self.where())
 
     # -- checks ------------------------------------------------------------------------------
     def fingerprint(self, dbname, expected, parallel=2):
-        """Recompute ``{"schema.table": {"rows", "checksum"?}}`` the way the backup took it."""
+        """Recompute ``{"schema.table": {"rows", "checksum"?}}`` with the backup's own queries.
+
+        Large tables are cut into ranges of pages (a TID range scan each, PostgreSQL 14 and later) so that every
+        connection has work until the end; counts and checksums are sums, so the parts add up exactly."""
         with self.connect(dbname) as conn:
             tables = conn.execute(TABLES_SQL).fetchall()
-            sizes = dict(((s, t), n) for s, t, n in conn.execute(
-                "SELECT n.nspname, c.relname, pg_relation_size(c.oid) FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'").fetchall())
-        tables.sort(key=lambda t: -sizes.get(tuple(t), 0))
+            pages = dict(((s, t), n) for s, t, n in conn.execute(
+                "SELECT n.nspname, c.relname, pg_relation_size(c.oid) / current_setting('block_size')::int "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'").fetchall())
+        split = (self.server_version_num or 0) >= 140000
+        tasks = chunk_plan([(s, t, pages.get((s, t), 0)) for s, t in tables], max(1, parallel), split)
 
-        def measure(item):
-            schema, table = item
+        def measure(task):
+            schema, table, low, high = task
             name = "%s.%s" % (schema, table)
             ident = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+            where = sql.SQL("")
+            if low is not None:
+                where = sql.SQL(" WHERE t.ctid >= {}::tid").format(sql.Literal("(%d,0)" % low))
+                if high is not None:
+                    where += sql.SQL(" AND t.ctid < {}::tid").format(sql.Literal("(%d,0)" % high))
             with self.connect(dbname) as conn:
                 if (expected.get(name) or {}).get("checksum") is not None:
-                    rows, digest = conn.execute(sql.SQL(CHECKSUM_SQL).format(table=ident)).fetchone()
-                    return name, {"rows": rows, "checksum": digest}
-                return name, {"rows": conn.execute(sql.SQL("SELECT count(*) FROM ONLY {}").format(ident)).fetchone()[0]}
+                    rows, digest = conn.execute(sql.SQL(CHECKSUM_SQL).format(table=ident) + where).fetchone()
+                    return name, rows, int(digest)
+                query = sql.SQL("SELECT count(*) FROM ONLY {} AS t").format(ident) + where
+                return name, conn.execute(query).fetchone()[0], None
 
+        found = {}
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            return dict(pool.map(measure, tables))
+            for name, rows, digest in pool.map(measure, tasks):
+                entry = found.setdefault(name, {"rows": 0})
+                entry["rows"] += rows
+                if digest is not None:
+                    entry["checksum"] = entry.get("checksum", 0) + digest
+        for entry in found.values():
+            if "checksum" in entry:
+                entry["checksum"] = str(entry["checksum"])
+        return found
 
     def assertions(self, dbname, specs, backup_time, timeout_s=300):
         checks = []
