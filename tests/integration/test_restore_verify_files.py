@@ -140,15 +140,15 @@ def test_full_scratch_disk_fails_clearly_without_blaming_the_destinations(tmp_pa
     app = str(tmp_path / "big.sqlite3")
     conn = sqlite3.connect(app)
     conn.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)")
-    conn.executemany("INSERT INTO blobs (data) VALUES (?)", [(os.urandom(100000),) for _ in range(30)])
+    conn.executemany("INSERT INTO blobs (data) VALUES (?)", [(os.urandom(100000),) for _row in range(30)])
     conn.commit()
     conn.close()
     job = new_job("full")
     dests = [{"name": "offsite", "type": "s3", "bucket": s3_bucket[0], "endpoint_url": "http://127.0.0.1:1",
               "access_key": "x", "secret_key": "y", "region": "us-east-1", "retries": 0, "timeout": 5},
              local_dest(tmp_path / "nas")]
-    assert_ok(run_module("watchkeeper.ops.backup", backup_args(job, {"type": "sqlite", "path": app}, dests[1:],
-                                                                 {"mode": "none"}, tmp_path / "state")))
+    source = {"type": "sqlite", "path": app}
+    assert_ok(run_module("watchkeeper.ops.backup", backup_args(job, source, dests[1:], {"mode": "none"}, tmp_path / "state")))
     # An unreachable destination first: recorded, and the next one is used.
     res = assert_ok(restore_verify(verify_args(job, dests, tmp_path / "state", scratch_dir=str(tmp_path / "scratch"))))
     assert [a["status"] for a in res["attempts"]] == ["failed", "ok"] and "offsite" in res["attempts"][0]["error"]

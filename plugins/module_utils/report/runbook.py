@@ -242,13 +242,13 @@ def _collection(backup, destination):
             extra["recovery_decryption"] = {"private_keys": ["/etc/watchkeeper/keys/restore-private.asc"]}
         elif enc == "symmetric":
             extra["recovery_decryption"] = {"passphrase_file": "/etc/watchkeeper/backup.pass"}
-        steps.append(_step("Run the recovery playbook", [
-            "ansible-playbook watchkeeper.ops.database_recovery -e %s -e %s -e %s -e \"recovery_target=$TARGET_DB\" "
-            "-e \"recovery_confirm=$TARGET_DB\"" % (q("recovery_job=%s" % job), q("recovery_backup_id=%s" % bid),
-                                                  q(json.dumps(extra, sort_keys=True)))],
-            "The runbook playbook wraps the task below with its pre-checks, maintenance hooks and notification; "
-            "recovery_confirm must repeat the target's name, and a non-empty target also needs -e recovery_force=true "
-            "(a safety backup is taken first). Set recovery_server for the database server's login."))
+        command = ("ansible-playbook watchkeeper.ops.database_recovery -e %s -e %s -e %s -e \"recovery_target=$TARGET_DB\" "
+                   "-e \"recovery_confirm=$TARGET_DB\"") % (
+                       q("recovery_job=%s" % job), q("recovery_backup_id=%s" % bid), q(json.dumps(extra, sort_keys=True)))
+        why = ("The runbook playbook wraps the task below with its pre-checks, maintenance hooks and notification; "
+               "recovery_confirm must repeat the target's name, and a non-empty target also needs -e recovery_force=true "
+               "(a safety backup is taken first). Set recovery_server for the database server's login.")
+        steps.append(_step("Run the recovery playbook", [command], why))
     steps.append(_step("Restore with a task (in your own playbook)", task, note, lang="yaml"))
     return steps
 

@@ -10,7 +10,7 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils.restore.runner imp
 def run_module(module_class, argument_spec, mode):
     """``module_class`` is ``AnsibleModule``, imported by the module file itself (as ansible-test expects)."""
     module = module_class(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[("backup_id", "at_or_before")])
+                          mutually_exclusive=[("backup_id", "at_or_before")])
     try:
         result = run_restore(module.params, mode=mode, check_mode=module.check_mode, log=module.log)
         module.exit_json(**result)
