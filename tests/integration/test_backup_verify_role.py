@@ -206,7 +206,7 @@ def test_a_flipped_byte_fails_the_play_after_reporting_and_notifying(estate, smt
 
     assert len(webhook.posts) == 1
     post = webhook.posts[0]
-    assert post["path"] == "/hooks/verify"
+    assert post["path"] == "/hook"
     assert (post["json"]["event"], post["json"]["status"], post["json"]["report"]) == ("watchkeeper.backup_verify", "failed", path)
     assert any(bad_id in line for line in post["json"]["failures"])
 
