@@ -149,7 +149,7 @@ def test_good_backups_pass_report_and_notify_nobody(estate, pg, smtp, webhook):
     assert any(line.startswith("%s: PASSED - sweep: nas 2 good, 0 bad, 0 skipped" % sqlite_job) for line in lines)
     assert lines[-1] == "Report: " + path
 
-    assert not ran(data, "Notify") and mails(smtp) == before and webhook.posts == []
+    assert not ran(data, "Notify") and set(mails(smtp)) == set(before) and webhook.posts == []
     stats = data["global_custom_stats"]["watchkeeper_verify"]
     assert (stats["status"], stats["report"], stats["errors"]) == ("ok", path, [])
     assert [(job["host"], job["job"], job["status"]) for job in stats["jobs"]] == [
