@@ -144,7 +144,10 @@ options:
     type: str
     default: 24h
   ops_state:
-    description: Directory for locks and state shared by every run of the collection.
+    description:
+      - Directory for locks and state shared by every run of the collection.
+      - A passed run writes C(verified/<job>/<backup_id>.json) there, which retention reads to keep the newest proven
+        backup.
     type: path
     default: /var/lib/watchkeeper
   timeout:

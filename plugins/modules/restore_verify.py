@@ -111,6 +111,13 @@ status:
   description: V(verified), or V(available) in check mode.
   returned: success
   type: str
+verified_record:
+  description:
+    - Path of the record of this passed verification, C(<ops_state>/verified/<job>/<backup_id>.json). Retention
+      (M(watchkeeper.ops.retention_purge)) never removes the newest backup that has one.
+    - V(null) when the record could not be written (the module log says why); the verification itself still passed.
+  returned: success, not in check mode
+  type: str
 job:
   description: The job.
   returned: always

@@ -61,11 +61,18 @@ def test_sqlite_backup_verifies_with_assertions(gpg_keys, tmp_path):
     assert kinds.count("integrity") == 1 and kinds.count("fingerprint") == 2 and kinds.count("assertion") == 2
     assert res["scratch"]["kind"] == "file" and res["scratch"]["removed"]
     assert os.listdir(str(tmp_path / "scratch")) == []
+    # The passed run is recorded for retention (the newest proven backup is never purged).
+    record_dir = tmp_path / "state" / "verified" / job
+    assert res["verified_record"] == str(record_dir / ("%s.json" % res["backup_id"]))
+    record = json.loads((record_dir / ("%s.json" % res["backup_id"])).read_text())
+    assert record["backup_id"] == res["backup_id"] and record["mode"] == "verify" and record["checks"] == 5
+    os.unlink(res["verified_record"])
 
-    # An expectation the data does not meet is named with what was found.
+    # An expectation the data does not meet is named with what was found, and nothing is recorded.
     args["checks"]["assertions"][0]["value"] = 501
     res = assert_failed(restore_verify(args))
     assert "users: expected = 501, found 500" in res["msg"]
+    assert os.listdir(str(record_dir)) == [] and "verified_record" not in res
 
     # The wrong passphrase: decryption fails, clearly, and nothing is left behind.
     wrong = tmp_path / "wrong.pass"

@@ -22,7 +22,7 @@ import os
 import shutil
 import time
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils import clock, rundir
+from ansible_collections.watchkeeper.ops.plugins.module_utils import clock, rundir, verified
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog import read_catalog
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import (
@@ -363,4 +363,20 @@ def run_restore(params, mode="verify", check_mode=False, log=None):
         result.update(passed=True, status="available", changed=False)
     else:
         result.update(passed=True, changed=mode == "restore", status="restored" if mode == "restore" else "verified")
+        result["verified_record"] = _record(params, mode, result, log)
     return result
+
+
+def _record(params, mode, result, log):
+    """Remember the passed verification for retention (the newest proven backup is never purged).
+
+    A record that cannot be written does not undo the proof: it is logged and returned as None."""
+    try:
+        return verified.write(params["ops_state"], result["job"], result["backup_id"], {
+            "verified_at": clock.isoformat(clock.now()), "mode": mode,
+            "destination": (result.get("destination") or {}).get("name"),
+            "checks": len(result.get("checks") or [])})
+    except (OSError, ValueError, WatchkeeperError) as exc:
+        if log:
+            log("restore: could not write the verification record: %s" % exc)
+        return None
