@@ -1,0 +1,200 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, watchkeeper.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: retention_purge
+short_description: Apply retention policies to backups in every destination, to application tables and to run reports
+version_added: 1.0.0
+description:
+  - "O(target=backups): applies a retention policy (O(policy), with per-destination overrides) to the backups of a job
+    in every destination. Every backup gets a verdict and the reasons for it: which rule keeps it, or why it goes."
+  - "Safety rules that no policy overrides: the newest backup that passed M(watchkeeper.ops.restore_verify) (its record
+    in C(<ops_state>/verified/)) is kept, and until one has, the newest complete backup; a backup under hold (a hold
+    marker written by M(watchkeeper.ops.backup_hold), an S3 Object Lock legal hold or retention, a GCS object hold) is
+    kept; objects of incomplete runs are removed only after O(incomplete_grace)."
+  - "Deletion keeps the catalog consistent: the manifest goes first, so the backup disappears for every reader at once,
+    then its objects; shared packs of incremental file backups go only when no remaining manifest references them."
+  - "O(target=database): deletes rows older than a horizon from application tables in short batches by primary-key
+    ranges with lock and statement timeouts, excluding rows under legal hold; whole partitions past the horizon are
+    detached and dropped instead. O(max_runtime) bounds the run and the remaining backlog is reported."
+  - "O(target=ops_state): removes old run reports and audit segments from the O(ops_state) directory
+    (O(state_retention))."
+  - Each destination and each table is handled on its own; one failing does not stop the others, and the task fails
+    when any failed.
+author:
+  - Watchkeeper Ops maintainers (@watchkeeper)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - watchkeeper.ops.destination
+  - watchkeeper.ops.retention_backups
+  - watchkeeper.ops.retention_database
+attributes:
+  check_mode:
+    support: full
+    details:
+      - A true dry run. Backups - the plan with every backup, its verdict, reasons and the bytes that would be freed.
+        Database - rows per table that would go, rows excluded by holds, partitions that would be dropped. Nothing is
+        deleted or locked.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  target:
+    description: What to purge.
+    type: str
+    required: true
+    choices: [backups, database, ops_state]
+  destinations:
+    description:
+      - Required with O(target=backups). Where the job's backups are; each is purged on its own.
+    required: false
+  ops_state:
+    description:
+      - Directory for locks and state shared by every run of the collection. The backup target reads verification
+        records from C(verified/) there; O(target=ops_state) purges its C(reports/) and C(audit/) directories.
+    type: path
+    default: /var/lib/watchkeeper
+  lock_timeout:
+    description:
+      - Seconds to wait for the lock of what is purged (the job's lock for backups, which the M(watchkeeper.ops.backup)
+        module also takes; one lock per database; one for O(ops_state)) before failing with the holder named.
+    type: int
+    default: 60
+  state_retention:
+    description: With O(target=ops_state), what to keep.
+    type: dict
+    default: {}
+    suboptions:
+      keep_within:
+        description: Entries younger than this are kept (a duration such as V(365d), V(26w)).
+        type: str
+        default: 365d
+      min_keep:
+        description: The newest entries of each directory kept whatever their age.
+        type: int
+        default: 3
+      report_dirs:
+        description:
+          - Directories (relative to O(ops_state)) with one subdirectory per report kind, whose children (a file, or a
+            directory of one run's files) are the entries. Entries named C(latest*) are always kept.
+        type: list
+        elements: str
+        default: [reports]
+      segment_dirs:
+        description: Directories (relative to O(ops_state)) whose children are the entries, for example audit segments.
+        type: list
+        elements: str
+        default: [audit]
+requirements:
+  - boto3 for S3 destinations, google-cloud-storage for GCS destinations, psycopg 3 for O(target=database)
+notes:
+  - Set C(WATCHKEEPER_NOW) in the task's environment to freeze the clock (tests, or previewing a future purge).
+  - The role M(watchkeeper.ops.retention) (C(playbooks/retention.yml)) runs all three targets daily from inventory
+    policies and writes a summary report.
+seealso:
+  - module: watchkeeper.ops.backup_hold
+  - module: watchkeeper.ops.restore_verify
+  - module: watchkeeper.ops.backup_info
+"""
+
+EXAMPLES = r"""
+- name: Preview what the policy would remove (nothing is deleted)
+  watchkeeper.ops.retention_purge:
+    target: backups
+    job: app-db
+    destinations:
+      - name: nas
+        type: local
+        path: /mnt/nas/backups
+      - name: offsite
+        type: s3
+        bucket: acme-backups
+    policy:
+      keep_daily: 7
+      keep_weekly: 4
+      keep_monthly: 12
+      timezone: Europe/Berlin
+    destination_policies:
+      nas:
+        keep_daily: 7
+  check_mode: true
+  register: plan
+
+- name: Purge events older than 90 days, except rows of accounts under legal hold
+  watchkeeper.ops.retention_purge:
+    target: database
+    server:
+      login_host: db.internal
+      login_user: retention
+      passfile: /etc/watchkeeper/pgpass
+      database: app
+    tables:
+      - table: public.events
+        column: created_at
+        older_than: 90d
+        hold_condition: account_id IN (SELECT account_id FROM legal_holds WHERE released_at IS NULL)
+        batch_size: 10000
+    max_runtime: 20m
+
+- name: Keep one year of run reports
+  watchkeeper.ops.retention_purge:
+    target: ops_state
+    ops_state: /var/lib/watchkeeper
+    state_retention:
+      keep_within: 365d
+"""
+
+RETURN = r"""
+target:
+  description: The target purged.
+  returned: always
+  type: str
+  sample: backups
+purged_at:
+  description: When the run started (ISO 8601, UTC); the horizons were computed from this instant.
+  returned: always
+  type: str
+backups:
+  description: With O(target=backups), the result per destination (see the collection's docs/retention.md).
+  returned: when target is backups
+  type: dict
+database:
+  description:
+    - With O(target=database), per table the cutoff, rows deleted (or that would be, in check mode), rows held,
+      partitions dropped and kept with the reason, batches, lock timeouts, duration, backlog left, and totals
+      (C(rows_deleted), C(rows_per_s), C(backlog_rows), C(stopped_by_max_runtime)).
+  returned: when target is database
+  type: dict
+ops_state:
+  description:
+    - With O(target=ops_state), every directory with its entries (C(name), C(modified_at), C(verdict) keep, remove,
+      removed or failed, C(reason), C(bytes)) and the totals C(removed), C(bytes_freed), C(kept) (and C(to_remove),
+      C(bytes_to_free) in check mode).
+  returned: when target is ops_state
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
+from ansible_collections.watchkeeper.ops.plugins.module_utils.retention import dispatch
+
+
+def main():
+    module = AnsibleModule(argument_spec=dispatch.argument_spec(), required_if=dispatch.REQUIRED_IF,
+                           supports_check_mode=True)
+    now = clock.now()
+    result, failures = dispatch.run(module.params, module.check_mode, now, log=module.log)
+    result.update(target=module.params["target"], purged_at=clock.isoformat(now))
+    result.setdefault("changed", False)
+    if failures:
+        module.fail_json(msg="retention (%s) failed: %s" % (module.params["target"], " | ".join(failures)), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
