@@ -46,18 +46,25 @@ def _lock_name(target, params):
 
 
 def run(params, check_mode, now, log=None):
-    """``(result, failures)`` for the chosen target; a lock that cannot be taken is a failure."""
+    """``(result, failures)`` for the chosen target; bad options or a lock that cannot be taken are failures (and
+    nothing was purged)."""
     target = params["target"]
+    try:
+        return _run(target, params, check_mode, now, log)
+    except WatchkeeperError as exc:
+        return {"changed": False}, ["%s (step %s)" % (exc.msg, exc.step or "configure")]
+    except ValueError as exc:
+        return {"changed": False}, ["%s (step configure)" % exc]
+
+
+def _run(target, params, check_mode, now, log):
     if target == "backups":
         return backups.run(params, check_mode, now, log=log)
     runner = database.run if target == "database" else state.run
     if check_mode:
         return runner(params, check_mode, now, log=log)
     lock = JobLock(params["ops_state"], _lock_name(target, params), module="retention_purge")
-    try:
-        lock.acquire(timeout=params["lock_timeout"])
-    except WatchkeeperError as exc:
-        return {"changed": False, "target": target}, ["%s (step %s)" % (exc.msg, exc.step)]
+    lock.acquire(timeout=params["lock_timeout"])
     try:
         return runner(params, check_mode, now, log=log)
     finally:
