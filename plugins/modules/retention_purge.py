@@ -158,6 +158,13 @@ purged_at:
   description: When the run started (ISO 8601, UTC); the horizons were computed from this instant.
   returned: always
   type: str
+failures:
+  description:
+    - One message per destination, table or directory that failed (empty when everything succeeded). The task fails
+      when it is not empty; roles that run with C(failed_when=false) read it to report every failure.
+  returned: always
+  type: list
+  elements: str
 backups:
   description: With O(target=backups), the result per destination (see the collection's docs/retention.md).
   returned: when target is backups
@@ -189,7 +196,7 @@ def main():
                            supports_check_mode=True)
     now = clock.now()
     result, failures = dispatch.run(module.params, module.check_mode, now, log=module.log)
-    result.update(target=module.params["target"], purged_at=clock.isoformat(now))
+    result.update(target=module.params["target"], purged_at=clock.isoformat(now), failures=failures)
     result.setdefault("changed", False)
     if failures:
         module.fail_json(msg="retention (%s) failed: %s" % (module.params["target"], " | ".join(failures)), **result)
