@@ -140,3 +140,25 @@ def gpg_keys(services_dir):
     os.chmod(passphrase_file, 0o600)
     return {"private_home": home, "public_key": public_key, "private_key": private_key, "fingerprint": fpr,
             "passphrase_file": passphrase_file}
+
+
+@pytest.fixture(scope="session")
+def redis(services_dir):
+    """redis-server on loopback (no persistence); ``redis.port``. Tests use their own keys."""
+    proc = wk_services.start_redis(os.path.join(services_dir, "redis"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def nginx_factory():
+    """``start(work_dir, http=..., server=...)`` -> a foreground nginx on loopback, stopped afterwards."""
+    started = []
+
+    def start(work_dir, http="", server=""):
+        proc = wk_services.start_nginx(work_dir, http=http, server=server)
+        started.append(proc)
+        return proc
+    yield start
+    for proc in started:
+        proc.stop()
