@@ -45,7 +45,7 @@ class Scrubber(object):
     """Removes addresses and the given host names from public text."""
 
     def __init__(self, hostnames=()):
-        names = sorted(set(h for h in hostnames if h and len(h) > 2), key=len, reverse=True)
+        names = sorted(set(h for h in hostnames if h and len(h) >= 2), key=len, reverse=True)
         self.names_re = re.compile("|".join(r"\b%s\b" % re.escape(n) for n in names), re.I) if names else None
 
     def __call__(self, text):

@@ -1,0 +1,153 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, watchkeeper.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: status_page
+short_description: Publish the public status page (HTML, status.json and an RSS feed) from maintenance windows
+version_added: 1.0.0
+description:
+  - Renders a static, self-contained status page C(index.html), a C(status.json) shaped like Atlassian Statuspage's
+    summary (page, overall status, components, active and upcoming maintenance, the last 90 days) and an RSS 2.0 feed
+    C(feed.rss), and writes them atomically into O(dest), for example the nginx web root the role
+    C(watchkeeper.ops.maintenance) serves.
+  - Only the public fields of a window are used (title, description, times, impact, components, status, outcome).
+    Tasks, audience, owner, history and task results never reach the page. IPv4 and IPv6 addresses, this machine's
+    host names and the names in O(hostnames) are replaced with C([redacted]) in titles and descriptions.
+  - Idempotent; the files are rewritten only when something other than the "updated at" time changed.
+author:
+  - Watchkeeper Ops maintainers (@watchkeeper)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  windows:
+    description:
+      - The maintenance windows, as M(watchkeeper.ops.maintenance_history) returns them (documents of schema
+        C(watchkeeper.ops/maintenance-window)). Windows scheduled for later, in progress, and ended or cancelled in the
+        last 90 days are shown.
+    type: list
+    elements: dict
+    required: true
+  components:
+    description:
+      - The components users know (C(API), C(Web app)); each is a name or a dict with C(name) and C(description). A
+        component affected by a window in progress shows that window's impact.
+    type: list
+    elements: raw
+    default: []
+  page:
+    description: Page settings.
+    type: dict
+    default: {}
+    suboptions:
+      name:
+        description: Title of the page.
+        type: str
+        default: Service status
+      url:
+        description: Public URL of the page, used in the feed's links.
+        type: str
+        default: ""
+      time_zone:
+        description: Informational time zone name recorded in C(status.json); times are shown in UTC.
+        type: str
+        default: UTC
+  dest:
+    description: Directory to write C(index.html), C(status.json) and C(feed.rss) to (created when missing).
+    type: path
+    required: true
+  hostnames:
+    description: More host names to scrub from public text (for example the inventory's hosts).
+    type: list
+    elements: str
+    default: []
+  mode:
+    description: File mode of the written files.
+    type: raw
+    default: "0644"
+notes:
+  - Set C(WATCHKEEPER_NOW) in the task's environment to freeze the clock.
+seealso:
+  - module: watchkeeper.ops.maintenance_window
+  - module: watchkeeper.ops.maintenance_history
+"""
+
+EXAMPLES = r"""
+- name: Read the windows
+  watchkeeper.ops.maintenance_history:
+    ops_state: /var/lib/watchkeeper
+    period: 90d
+  register: history
+
+- name: Publish the status page into the nginx web root
+  watchkeeper.ops.status_page:
+    windows: "{{ history.windows }}"
+    components: [API, Web app, Uploads]
+    page:
+      name: Acme status
+      url: https://status.acme.example/
+    dest: /var/www/status
+    hostnames: "{{ groups['all'] }}"
+"""
+
+RETURN = r"""
+files:
+  description: The files of the page.
+  returned: always
+  type: list
+  elements: str
+status:
+  description:
+    - The C(status.json) document (schema C(watchkeeper.ops/status-page) version 1) - C(page), C(status)
+      (C(indicator), C(description)), C(components), C(active_maintenances), C(scheduled_maintenances),
+      C(past_maintenances) and C(history) (C(completed), C(on_time), C(within_window_pct) over 90 days).
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
+from ansible_collections.watchkeeper.ops.plugins.module_utils.maintenance.publish import publish
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            windows=dict(type="list", elements="dict", required=True),
+            components=dict(type="list", elements="raw", default=[]),
+            page=dict(type="dict", default={}, options=dict(
+                name=dict(type="str", default="Service status"),
+                url=dict(type="str", default=""),
+                time_zone=dict(type="str", default="UTC"))),
+            dest=dict(type="path", required=True),
+            hostnames=dict(type="list", elements="str", default=[]),
+            mode=dict(type="raw", default="0644"),
+        ),
+        supports_check_mode=True,
+    )
+    mode = module.params["mode"]
+    try:
+        mode = int(mode, 8) if isinstance(mode, str) else int(mode)
+    except ValueError:
+        module.fail_json(msg="mode must be an octal string such as '0644', not %r" % (module.params["mode"],))
+    try:
+        result = publish(module.params["dest"], module.params["windows"], module.params["components"], clock.now(),
+                         page=module.params["page"], hostnames=module.params["hostnames"],
+                         check_mode=module.check_mode, mode=mode)
+    except (OSError, ValueError, KeyError) as exc:
+        module.fail_json(msg="cannot publish the status page to %s: %s" % (module.params["dest"], exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
