@@ -6,7 +6,8 @@
 A backup is listed when its manifest exists. It is *valid* when the manifest parses, has the
 known schema, and every object it names is present at the size the manifest records. Objects
 without a manifest belong to incomplete (failed or interrupted) runs: they are reported apart and
-never counted as backups.
+never counted as backups. Hold markers (``<job>/holds/<backup_id>.json``, see ``retention.holds``) and
+shared packs belong to no run.
 
 Manifests are immutable (written once, never replaced), so a reader may keep parsed manifests in a
 local cache keyed by key and size: the first listing of a destination reads every manifest, later
@@ -135,7 +136,7 @@ def read_catalog(storage, job, validate=True, readers=READERS, cache_dir=None):
     incomplete = set()
     manifest_keys = set(manifests.values())
     for key in sizes:
-        if key in manifest_keys or key.startswith(job + "/packs/"):
+        if key in manifest_keys or key.startswith(job + "/packs/") or key.startswith(job + "/holds/"):
             continue
         name = key.rsplit("/", 1)[-1]
         backup_id = name.split(".", 1)[0]

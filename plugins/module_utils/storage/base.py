@@ -123,6 +123,17 @@ class Storage(object):
         """Delete one object; a missing key is not an error."""
         raise NotImplementedError
 
+    def holds(self, key, now=None):
+        """The provider's own holds that forbid deleting ``key`` now (S3 Object Lock, GCS holds and retention),
+        as human strings; empty when there are none, the object is missing, or the backend has no holds."""
+        return []
+
+    def set_hold(self, key, on):
+        """Set (``on`` true) or clear the provider's own indefinite hold on ``key`` (S3 legal hold, GCS temporary
+        hold). Returns a human description of the hold; raises ``StorageError`` where the store offers none."""
+        raise StorageError("destination type %s has no provider holds; the hold marker is the hold" % self.kind,
+                           step="hold", destination=self.name)
+
     # -- reads ------------------------------------------------------------------------------
     def stat(self, key):
         """``ObjectInfo`` or ``None`` when the key does not exist."""

@@ -330,3 +330,13 @@ def test_write_after_commit_is_refused(storage):
         writer.commit(3, sha(b"abc"))
     writer.abort()  # a no-op once committed
     assert storage.get_bytes("done") == b"abc"
+
+
+def test_holds_of_a_plain_object_and_a_hold_the_store_cannot_keep(backend, storage):
+    storage.put_bytes("held/x", b"x")
+    assert storage.holds("held/x") == [] and storage.holds("held/missing") == []
+    with pytest.raises(StorageError) as err:  # local has no holds, the test buckets have no Object Lock, the
+        storage.set_hold("held/x", True)      # emulator drops temporaryHold: each says so, none pretends
+    assert err.value.destination == backend.spec["name"] and err.value.step == "hold"
+    assert {"local": "no provider holds", "s3": "no S3 Object Lock", "gcs": "did not keep"}[backend.kind] in err.value.msg
+    assert storage.holds("held/x") == [] and storage.get_bytes("held/x") == b"x"
