@@ -77,6 +77,9 @@ fi
 log "ansible-playbook -i inventories/demo playbooks/demo.yml"
 ansible-playbook -i inventories/demo playbooks/demo.yml
 report=$(find "$DEMO/state/reports/dr_drill" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort | tail -1)
+# 5. Retention, as a dry run: which backups the demo policy would remove, and why the others stay.
+log "ansible-playbook -i inventories/demo playbooks/retention.yml --check"
+ansible-playbook -i inventories/demo playbooks/retention.yml --check
 
 cat <<EOF
 
@@ -87,6 +90,7 @@ cat <<EOF
                                   (never given to the backup)
   job locks, incremental index    $DEMO/state
   drill report (open in a browser) ${report}/report.html  (and report.json, runbooks/<job>.md)
+  retention plan (dry run)        the table above; without --check, playbooks/retention.yml purges
   demo sources                    PostgreSQL demo_app on 127.0.0.1:$PGPORT, $DEMO/app.sqlite3, $DEMO/uploads
 
 Restore by hand (README section "Restoring by hand"), for example the newest database dump:
