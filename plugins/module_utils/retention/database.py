@@ -30,7 +30,6 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils.sources.postgres i
 try:
     import psycopg
     from psycopg import errors as pg_errors
-    from psycopg import sql
 except ImportError:
     pass
 
@@ -207,7 +206,7 @@ class Purge(object):
                 if not count:
                     return None
                 return high, conn.execute(q.keyset_delete(table.ident, pk, low, high, table.pred)).rowcount
-            done = self.transaction(table, "delete batch after key %s" % (last,), batch)
+            done = self.transaction(table, "delete batch" + ("" if last is None else " after key %s" % (last,)), batch)
             if done is None:
                 return
             last, rows = done

@@ -82,8 +82,8 @@ def _classify(p, table, child):
         if text is None:
             return sql.SQL("NULL")
         return sql.SQL("CAST(") + sql.SQL(text) + sql.SQL(" AS ") + sql.SQL(table.coltype) + sql.SQL(")")
-    query = sql.SQL("SELECT {u} <= {c}, {l} >= {c}").format(u=value(bound["upper"]), l=value(bound["lower"]),
-                                                           c=sql.Literal(table.cutoff))
+    query = sql.SQL("SELECT {u} <= {c}, {l} >= {c}").format(
+        u=value(bound["upper"]), l=value(bound["lower"]), c=sql.Literal(table.cutoff))
     old, young = p.transaction(table, "compare bounds of %s" % child.name, lambda c: c.execute(query).fetchone(),
                                read_only=True)
     return "old" if old else "young" if young else "straddle"
@@ -102,8 +102,10 @@ def _must_stay(p, table, ident, label, lock=False):
         if lock:
             conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(ident))
         return conn.execute(query).fetchone()
-    held_rows, other_rows = count(p.conn) if lock else p.transaction(table, "count rows to keep in %s" % label, count,
-                                                                      read_only=True)
+    if lock:
+        held_rows, other_rows = count(p.conn)
+    else:
+        held_rows, other_rows = p.transaction(table, "count rows to keep in %s" % label, count, read_only=True)
     reasons = []
     if held_rows:
         reasons.append("%d held rows (hold_condition)" % held_rows)
