@@ -166,16 +166,233 @@ failures:
   type: list
   elements: str
 backups:
-  description: With O(target=backups), the result per destination (see the collection's docs/retention.md).
+  description:
+    - With O(target=backups), per destination name, the outcome of the purge there.
   returned: when target is backups
   type: dict
-database:
-  description:
-    - With O(target=database), per table the cutoff, rows deleted (or that would be, in check mode), rows held,
-      partitions dropped and kept with the reason, batches, lock timeouts, duration, backlog left, and totals
-      (C(rows_deleted), C(rows_per_s), C(backlog_rows), C(stopped_by_max_runtime)).
-  returned: when target is database
+  contains:
+    status:
+      description: V(ok), or V(failed) when the destination could not be read or a delete failed (see C(error)).
+      type: str
+    error:
+      description: What failed, where and why (null when ok).
+      type: str
+    step:
+      description: The step that failed (V(list), V(read), V(holds), V(delete), ...).
+      type: str
+    type:
+      description: Destination type.
+      type: str
+    location:
+      description: Where the destination is, without secrets.
+      type: str
+    policy:
+      description: The policy applied there, for humans (after O(destination_policies)).
+      type: str
+    backups:
+      description: Every backup, newest first, with its verdict.
+      type: list
+      elements: dict
+      contains:
+        backup_id:
+          description: The backup id.
+          type: str
+        created_at:
+          description: When the backup started (UTC).
+          type: str
+        verdict:
+          description: V(keep); V(remove) (check mode); V(removed); V(failed) (a delete failed, see C(leftovers)).
+          type: str
+        reasons:
+          description: Which rules or safety rules keep it, or why it goes.
+          type: list
+          elements: str
+        bytes:
+          description: Bytes of its manifest and own objects (shared packs are counted apart).
+          type: int
+        valid:
+          description: Whether the backup is complete and undamaged.
+          type: bool
+        leftovers:
+          description: Object keys left after a delete failed once the manifest was gone.
+          type: list
+          elements: str
+    kept:
+      description: Backups kept.
+      type: int
+    removed:
+      description: Backups removed (their manifest is gone).
+      type: int
+    to_remove:
+      description: Backups the plan removes (equal to C(removed) when every delete succeeded).
+      type: int
+    bytes_to_free:
+      description: Bytes the plan frees (backups, packs and incomplete runs).
+      type: int
+    bytes_freed:
+      description: Bytes really freed.
+      type: int
+    packs_to_remove:
+      description: Keys of unreferenced shared packs, older than O(incomplete_grace) and not held, that the plan removes.
+      type: list
+      elements: str
+    packs_removed:
+      description: Shared packs removed.
+      type: int
+    packs_bytes_freed:
+      description: Bytes of the removed packs.
+      type: int
+    packs_kept_young:
+      description: Unreferenced packs kept because they are younger than O(incomplete_grace).
+      type: list
+      elements: str
+    packs_sweep_blocked:
+      description: Why no pack was swept (a remaining manifest cannot be read), or null.
+      type: str
+    incomplete:
+      description: Incomplete runs (objects without a manifest) with C(backup_id), C(created_at), C(verdict),
+        C(reasons), C(keys) and C(bytes).
+      type: list
+      elements: dict
+    incomplete_to_remove:
+      description: Ids of incomplete runs past the grace that the plan removes.
+      type: list
+      elements: str
+    incomplete_removed:
+      description: Incomplete runs removed.
+      type: int
+    leftovers:
+      description:
+        - Object keys of backups whose manifest was deleted but whose objects could not all be; they are an incomplete
+          run now and a later purge removes them after O(incomplete_grace).
+      type: list
+      elements: str
+    duration_s:
+      description: Seconds spent on the destination.
+      type: float
+plan:
+  description: In check mode, per destination the ids to C(remove) and to C(keep), C(packs), C(incomplete) and
+    C(bytes_to_free). Nothing was deleted.
+  returned: in check mode with target backups
   type: dict
+job:
+  description: The job purged.
+  returned: when target is backups
+  type: str
+failed_destinations:
+  description: Names of the destinations that failed.
+  returned: when target is backups
+  type: list
+  elements: str
+removed:
+  description: Backups removed in all destinations (also C(kept), C(bytes_freed), C(bytes_to_free), C(packs_removed),
+    C(incomplete_removed) as totals).
+  returned: when target is backups
+  type: int
+database:
+  description: Outcome of O(target=database); in check mode the counts of what would go, nothing written.
+  returned: target is database
+  type: dict
+  contains:
+    name:
+      description: The database.
+      type: str
+    server:
+      description: C(host:port) of the server.
+      type: str
+    check_mode:
+      description: Whether this was a dry run.
+      type: bool
+    rows_deleted:
+      description: Rows deleted in all tables (in dropped partitions included). Not in check mode results.
+      type: int
+    rows_to_delete:
+      description: Check mode only, rows that would be deleted in all tables (exact counts).
+      type: int
+    backlog_rows:
+      description: Rows still matching the predicates after the run (exact counts, all tables).
+      type: int
+    stopped_by_max_runtime:
+      description: True when O(max_runtime) stopped the work before every table was done.
+      type: bool
+    duration_s:
+      description: Wall time of the database purge.
+      type: float
+    rows_per_s:
+      description: RV(database.rows_deleted) per second of RV(database.duration_s). Not in check mode results.
+      type: float
+    error:
+      description: Why nothing could be done (database unreachable), when so.
+      type: str
+    tables:
+      description: One entry per table of O(tables), in order.
+      type: list
+      elements: dict
+      contains:
+        table:
+          description: "The table as given."
+          type: str
+        cutoff:
+          description: "The cutoff, C(now - older_than), ISO 8601 UTC."
+          type: str
+        mode:
+          description: "V(batches) or V(partitions) (partitions past the horizon are dropped)."
+          type: str
+        rows_deleted:
+          description: "Rows deleted (batches and dropped partitions)."
+          type: int
+        rows_to_delete:
+          description: "Check mode only, rows that would be deleted (exact count)."
+          type: int
+        rows_held:
+          description: "Rows past the horizon kept by O(tables[].hold_condition) (exact count)."
+          type: int
+        partitions_dropped:
+          description: "Partitions detached and dropped (C(schema.name))."
+          type: list
+          elements: str
+        partitions_to_drop:
+          description: "Check mode only, partitions that would be dropped."
+          type: list
+          elements: str
+        partitions_kept:
+          description: Partitions past the horizon that are kept, with the reason (held rows, rows not matching the
+            condition, a detach pending that this purge did not start).
+          type: list
+          elements: dict
+        partitions_finalized:
+          description: Partitions whose interrupted C(DETACH ... CONCURRENTLY) (by an earlier run, or this one after a
+            timeout) was finished with C(DETACH PARTITION ... FINALIZE); present when there were any.
+          type: list
+          elements: str
+        partitions_to_finalize:
+          description: Check mode only, partitions left "detach pending" that a run would finish; present when any.
+          type: list
+          elements: str
+        detach:
+          description: How partitions are detached when not concurrently, and why; present only then.
+          type: str
+        note:
+          description: Present when a partitioned table is purged by batches although O(tables[].partitions=auto).
+          type: str
+        batches:
+          description: "Batches that deleted rows."
+          type: int
+        lock_timeouts:
+          description: "Lock timeouts met (each retried after a pause)."
+          type: int
+        duration_s:
+          description: "Wall time for this table."
+          type: float
+        backlog_rows:
+          description: Rows still matching the predicate after the run (exact count); null when it could not be counted.
+          type: int
+        status:
+          description: "V(ok), V(failed) or V(stopped) (by O(max_runtime))"
+          type: str
+        error:
+          description: "When failed: the step and PostgreSQL's message."
+          type: str
 ops_state:
   description:
     - With O(target=ops_state), every directory with its entries (C(name), C(modified_at), C(verdict) keep, remove,

@@ -13,11 +13,10 @@ a manifest: they are reported as ``leftovers`` and a later run removes them as a
 One destination failing never stops the others; ``run`` returns the failures and the caller fails the task.
 """
 
-import json
-import os
 import time
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
+from ansible_collections.watchkeeper.ops.plugins.module_utils import verified as verified_records
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog import read_catalog
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ConfigError, WatchkeeperError
@@ -74,25 +73,8 @@ def _config(params):
 
 
 def read_verified(ops_state, job):
-    """Ids of backups of ``job`` that passed a restore verification (records by restore_verify)."""
-    folder = os.path.join(ops_state, "verified", job)
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return set()
-    out = set()
-    for name in names:
-        backup_id = name[:-5] if name.endswith(".json") else None
-        if not backup_id or not mf.BACKUP_ID_RE.match(backup_id):
-            continue
-        try:
-            with open(os.path.join(folder, name), "r") as handle:
-                doc = json.load(handle)
-        except (OSError, ValueError):
-            continue
-        if isinstance(doc, dict) and doc.get("backup_id") == backup_id and doc.get("job", job) == job:
-            out.add(backup_id)
-    return out
+    """Ids of backups of ``job`` that passed a restore verification (records written by restore_verify)."""
+    return set(verified_records.read(ops_state, job))
 
 
 def run(params, check_mode, now, log=None):

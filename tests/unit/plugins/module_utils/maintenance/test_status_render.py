@@ -28,8 +28,8 @@ def windows():
     return [
         window("mw-active", "in_progress", -1, impact="read_only"),
         window("mw-next", "scheduled", 48),
-        window("mw-ontime", "completed", -240, outcome={"result": "on_time", "overran_s": 0,
-                                                          "tasks": [{"error": "Traceback: boom"}]},
+        window("mw-ontime", "completed", -240,
+               outcome={"result": "on_time", "overran_s": 0, "tasks": [{"error": "Traceback: boom"}]},
                completed_at=(NOW - datetime.timedelta(hours=239)).strftime("%Y-%m-%dT%H:%M:%SZ")),
         window("mw-late", "completed", -100, outcome={"result": "overran", "overran_s": 1500},
                completed_at=(NOW - datetime.timedelta(hours=97)).strftime("%Y-%m-%dT%H:%M:%SZ")),
