@@ -9,7 +9,7 @@ module: maintenance_mode
 short_description: Switch a web stack into or out of maintenance (full or read-only) through nginx, Redis or Docker
 version_added: 1.0.0
 description:
-  - Declarative and idempotent. O(state=enabled) puts every listed backend into maintenance with O(mode), O(message),
+  - Declarative and idempotent. O(state=enabled) puts every listed backend into maintenance with O(mode), O(maintenance_message),
     O(ends_at), O(retry_after) and the bypass (O(allow_ips), O(bypass_secret_file)); O(state=disabled) takes it out.
     A backend already in the wanted state is left alone, and the task is V(changed) only when something changed.
   - In V(full) mode every request gets HTTP 503 with C(Retry-After) and the maintenance page. In V(read_only) mode
@@ -56,8 +56,10 @@ options:
     type: str
     choices: [full, read_only]
     default: full
-  message:
-    description: The text on the maintenance page and in the JSON error. A default sentence when omitted.
+  maintenance_message:
+    description:
+      - The text on the maintenance page and in the JSON error. A default sentence when omitted.
+      - Reported as C(message) in RV(state) and RV(previous) (C(message) itself is reserved by Ansible).
     type: str
   ends_at:
     description: When the maintenance is expected to end (ISO 8601, for example V(2026-11-27T03:00:00Z)); shown on the page.
@@ -182,7 +184,7 @@ EXAMPLES = r"""
   watchkeeper.ops.maintenance_mode:
     state: enabled
     mode: read_only
-    message: Database upgrade in progress; you can browse but not save.
+    maintenance_message: Database upgrade in progress; you can browse but not save.
     ends_at: "2026-11-27T03:00:00Z"
     retry_after: 600
     allow_ips: [10.20.0.0/16]
@@ -199,7 +201,7 @@ EXAMPLES = r"""
   watchkeeper.ops.maintenance_mode:
     state: "{{ maintenance.previous.state }}"
     mode: "{{ maintenance.previous.mode | default('full') }}"
-    message: "{{ maintenance.previous.message | default(omit) }}"
+    maintenance_message: "{{ maintenance.previous.message | default(omit) }}"
     ends_at: "{{ maintenance.previous.ends_at | default(omit, true) }}"
     retry_after: "{{ maintenance.previous.retry_after | default(300, true) }}"
     allow_ips: "{{ maintenance.previous.allow_ips | default([]) }}"
@@ -213,7 +215,7 @@ EXAMPLES = r"""
 - name: Replace the app containers by a maintenance page
   watchkeeper.ops.maintenance_mode:
     state: enabled
-    message: Moving to new hardware.
+    maintenance_message: Moving to new hardware.
     backends:
       - type: docker
         page_container:

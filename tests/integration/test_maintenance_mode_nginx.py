@@ -65,7 +65,7 @@ def wait_reload(master, before, timeout=15.0):
 def test_full_read_only_bypass_and_disable(site):
     port = site["port"]
     assert mh.reaches_app(mh.request(port, source="127.0.0.2"))
-    res = run(site, state="enabled", mode="full", message="Upgrading the <database>", retry_after=120,
+    res = run(site, state="enabled", mode="full", maintenance_message="Upgrading the <database>", retry_after=120,
               ends_at="2026-11-27T03:00:00Z", allow_ips=["127.0.0.3"], bypass_secret_file=site["secret_file"])
     assert not res.failed, res.get("msg")
     assert res.changed and res["backends"][0]["reloaded"] is True
@@ -81,7 +81,7 @@ def test_full_read_only_bypass_and_disable(site):
     assert mh.reaches_app(mh.request(port, "POST", source="127.0.0.3"))
     assert mh.request(port, headers={"Cookie": "wk_bypass=%s" % site["secret"][:-1]}, source="127.0.0.2")[0] == 503
 
-    res = run(site, state="enabled", mode="read_only", message="Read-only for a while", retry_after=120,
+    res = run(site, state="enabled", mode="read_only", maintenance_message="Read-only for a while", retry_after=120,
               allow_ips=["127.0.0.3"], bypass_secret_file=site["secret_file"])
     assert res.changed and res["backends"][0]["reloaded"] is False
     assert res["previous"]["mode"] == "full" and res["state"]["mode"] == "read_only"
@@ -104,7 +104,7 @@ def test_flips_never_reload_and_allow_ips_reloads_once(site):
     master = site["nginx"].pid
     workers = mh.worker_pids(master)
     assert workers
-    same = {"message": "Back soon", "retry_after": 300}
+    same = {"maintenance_message": "Back soon", "retry_after": 300}
     first = run(site, state="enabled", mode="full", **same)
     second = run(site, state="enabled", mode="full", **same)
     assert first.changed and not second.changed
@@ -138,7 +138,7 @@ def test_check_mode_diff_and_secret_never_shown(site):
                     out[os.path.join(root, name)] = handle.read()
         return out
     before = snapshot()
-    options = {"state": "enabled", "mode": "full", "message": "Checked", "allow_ips": ["127.0.0.3"],
+    options = {"state": "enabled", "mode": "full", "maintenance_message": "Checked", "allow_ips": ["127.0.0.3"],
                "bypass_secret_file": site["secret_file"]}
     res = run(site, check_mode=True, **options)
     assert not res.failed, res.get("msg")

@@ -112,7 +112,7 @@ def test_wsgi_and_asgi_apps_follow_the_key(redis, apps, tmp_path):
     secret, secret_path = mh.secret_file(str(tmp_path))
     for port in ports.values():
         assert mh.reaches_app(mh.request(port))
-    res = run(redis.port, key, state="enabled", mode="full", message="Moving racks", retry_after=90,
+    res = run(redis.port, key, state="enabled", mode="full", maintenance_message="Moving racks", retry_after=90,
               bypass_secret_file=secret_path)
     assert not res.failed, res.get("msg")
     assert res.changed and res["previous"] == {"state": "disabled"}
@@ -124,10 +124,10 @@ def test_wsgi_and_asgi_apps_follow_the_key(redis, apps, tmp_path):
         assert mh.request(port, "POST")[0] == 503
         assert mh.reaches_app(mh.request(port, headers={"Cookie": "wk_bypass=%s" % secret}))
         assert mh.reaches_app(mh.request(port, "POST", headers={"X-Maintenance-Bypass": secret}))
-    assert not run(redis.port, key, state="enabled", mode="full", message="Moving racks", retry_after=90,
+    assert not run(redis.port, key, state="enabled", mode="full", maintenance_message="Moving racks", retry_after=90,
                    bypass_secret_file=secret_path).changed
 
-    assert run(redis.port, key, state="enabled", mode="read_only", message="Read only", retry_after=90).changed
+    assert run(redis.port, key, state="enabled", mode="read_only", maintenance_message="Read only", retry_after=90).changed
     for port in ports.values():
         assert mh.reaches_app(wait_status(port, 200, "GET"))
         status, headers, body = mh.request(port, "POST")
@@ -148,7 +148,7 @@ def test_redis_down_keeps_last_state_without_delay(apps, tmp_path):
     try:
         key = "wk:down:%s" % uuid.uuid4().hex[:8]
         ports = apps(own.port, key)
-        assert run(own.port, key, state="enabled", mode="full", message="Hold on").changed
+        assert run(own.port, key, state="enabled", mode="full", maintenance_message="Hold on").changed
         for port in ports.values():
             wait_status(port, 503)
         os.kill(own.pid, signal.SIGSTOP)
@@ -173,7 +173,7 @@ def test_redis_down_keeps_last_state_without_delay(apps, tmp_path):
 def check_fast(ports, rounds=8):
     """Requests over ~1.6 s (several cache periods, so refreshes are due): 503 every time; the slowest time."""
     slowest = 0.0
-    for _ in range(rounds):
+    for _round in range(rounds):
         for port in ports.values():
             started = time.monotonic()
             status, _headers, body = mh.request(port, timeout=5)

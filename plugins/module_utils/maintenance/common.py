@@ -45,7 +45,7 @@ def desired_state(params, secret):
     if retry_after < 0:
         raise ConfigError("retry_after must be >= 0 seconds", step="configure")
     return {"state": "enabled", "mode": params.get("mode") or "full",
-            "message": params.get("message") or DEFAULT_MESSAGE, "ends_at": ends_at or None,
+            "message": params.get("maintenance_message") or DEFAULT_MESSAGE, "ends_at": ends_at or None,
             "retry_after": retry_after, "allow_ips": normalise_ips(params.get("allow_ips") or []),
             "bypass": bool(secret)}
 

@@ -49,7 +49,7 @@ def argument_spec():
     return dict(
         state=dict(type="str", default="enabled", choices=["enabled", "disabled"]),
         mode=dict(type="str", default="full", choices=["full", "read_only"]),
-        message=dict(type="str"),
+        maintenance_message=dict(type="str"),
         ends_at=dict(type="str"),
         retry_after=dict(type="int", default=300),
         allow_ips=dict(type="list", elements="str", default=[]),

@@ -88,7 +88,7 @@ class RespClient(object):
             return None if size < 0 else self._exact(size)
         if kind == b"*":
             count = int(rest)
-            return None if count < 0 else [self._reply() for _ in range(count)]
+            return None if count < 0 else [self._reply() for _item in range(count)]
         raise ConnectionError("unexpected reply from the server: %r" % line[:40])
 
 
