@@ -13,7 +13,8 @@ import email.policy
 import smtplib
 import ssl
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils.maintenance import email_message, store as wstore, webhooks
+from ansible_collections.watchkeeper.ops.plugins.module_utils.maintenance import email_message, webhooks
+from ansible_collections.watchkeeper.ops.plugins.module_utils.maintenance import store as wstore
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import maintenance as policy
 
 
@@ -105,7 +106,8 @@ def _targets(window, audience):
         return [("email", email, email, None)] if email else []
     aud = window.get("audience") or {}
     out = [("email", e, e, None) for e in aud.get("emails") or []]
-    out += [("webhook", h["url"], webhooks.redact(h["url"]), h.get("kind") or "generic") for h in aud.get("webhooks") or []]
+    out += [("webhook", h["url"], webhooks.redact(h["url"]), h.get("kind") or "generic")
+            for h in aud.get("webhooks") or []]
     return out
 
 
@@ -119,12 +121,14 @@ class Notifier(object):
     def __init__(self, window_store, now, smtp=None, sender=None, lease_s=600, webhook_timeout=20, retries=2,
                  retry_delay=1.0, check_mode=False):
         self.store, self.now, self.smtp, self.sender = window_store, now, smtp, sender
-        self.lease_s, self.webhook_timeout, self.retries, self.retry_delay = lease_s, webhook_timeout, retries, retry_delay
+        self.lease_s, self.webhook_timeout = lease_s, webhook_timeout
+        self.retries, self.retry_delay = retries, retry_delay
         self.check_mode = check_mode
 
     def plan(self, window):
         records = self.store.deliveries(window["id"])
-        rkeys = {aud: [wstore.recipient_key(t[0], t[1]) for t in _targets(window, aud)] for aud in ("subscribers", "owner")}
+        rkeys = {aud: [wstore.recipient_key(t[0], t[1]) for t in _targets(window, aud)]
+                 for aud in ("subscribers", "owner")}
         return records, policy.due(window, self.now, wstore.summarize(records, rkeys, _audience_of))
 
     def window(self, window):
@@ -173,8 +177,8 @@ class Notifier(object):
             msg = email_message.build(window, event, self.sender, address, self.now, message_id)
             return self.smtp.send(address, msg)
         body = webhooks.payload(window, event, kind, self.now)
-        return webhooks.post(address, body, "%s/%s/%s" % (window["id"], event["key"], rkey), timeout=self.webhook_timeout,
-                             retries=self.retries, delay=self.retry_delay)
+        return webhooks.post(address, body, "%s/%s/%s" % (window["id"], event["key"], rkey),
+                             timeout=self.webhook_timeout, retries=self.retries, delay=self.retry_delay)
 
     @staticmethod
     def _row(window, event, channel, recipient, status, attempt=None, error=None):

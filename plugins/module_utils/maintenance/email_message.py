@@ -61,7 +61,8 @@ def describe(window, event, now):
     elif kind == "overrun":
         lines.append("Window %s is still %s, %s after its scheduled end. Complete it or extend it (extend_by)." % (
             window["id"], window["status"], _span(max(60, (now - end).total_seconds()))))
-    subject = "[%s] %s - %s" % (headline, window["title"], start.astimezone(policy.get_zone(zone)).strftime("%Y-%m-%d %H:%M %Z"))
+    local_start = start.astimezone(policy.get_zone(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    subject = "[%s] %s - %s" % (headline, window["title"], local_start)
     return subject, headline, lines
 
 

@@ -37,7 +37,8 @@ ROOT = "maintenance"
 WINDOWS = ROOT + "/windows/"
 VERSIONS = ROOT + "/versions/"
 DELIVERIES = ROOT + "/deliveries/"
-_RECORD_RE = re.compile(r"^(?P<rkey>[a-z]+-[0-9a-f]{16})\.(?:(?P<sent>sent)-r(?P<rev>\d+)|a(?P<n>\d+)\.(?P<what>claim|failed))\.json$")
+_RECORD_RE = re.compile(r"^(?P<rkey>[a-z]+-[0-9a-f]{16})\."
+                        r"(?:(?P<sent>sent)-r(?P<rev>\d+)|a(?P<n>\d+)\.(?P<what>claim|failed))\.json$")
 
 
 class ConcurrentUpdate(WatchkeeperError):
@@ -129,7 +130,7 @@ class WindowStore(object):
     def update(self, window_id, change, attempts=8):
         """Apply ``change(doc) -> new doc`` (return the same object for "no change") with optimistic
         concurrency. Returns ``(before, after)``."""
-        for _ in range(attempts):
+        for _attempt in range(attempts):
             before = self.get(window_id)
             if before is None:
                 return None, None
@@ -140,8 +141,8 @@ class WindowStore(object):
             if claim(self.storage, self.version_key(window_id, after["generation"]), dumps(after)):
                 self._publish(after)
                 return before, after
-        raise ConcurrentUpdate("window %s: %d updates in a row lost the race against other runs" % (window_id, attempts),
-                               step="update", destination=self.storage.name, hint="run again")
+        raise ConcurrentUpdate("window %s: %d updates in a row lost the race against other runs"
+                               % (window_id, attempts), step="update", destination=self.storage.name, hint="run again")
 
     def _publish(self, doc):
         key = WINDOWS + doc["id"] + ".json"
@@ -152,7 +153,7 @@ class WindowStore(object):
 
     # -- delivery records ---------------------------------------------------------------------
     def deliveries(self, window_id):
-        """``{event: {"skipped": bool, "recipients": {rkey: {"sent": rev|None, "attempts": {n: "claim"|"failed"}}}}}``"""
+        """``{event: {"skipped": bool, "recipients": {rkey: {"sent": rev, "attempts": {n: "claim"|"failed"}}}}}``"""
         out = {}
         prefix = "%s%s/" % (DELIVERIES, window_id)
         for info in self.storage.list(prefix):

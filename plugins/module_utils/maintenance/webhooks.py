@@ -12,8 +12,8 @@ import json
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError, open_url
 from ansible_collections.watchkeeper.ops.plugins.module_utils.maintenance.email_message import describe
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import maintenance as policy
 
@@ -56,18 +56,18 @@ def post(url, body, idempotency_key, timeout=20, retries=2, delay=1.0):
     for attempt in range(retries + 1):
         if attempt:
             time.sleep(delay * (2 ** (attempt - 1)))
-        request = urllib.request.Request(url, data=data, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": "watchkeeper.ops maintenance_notify",
-            "Idempotency-Key": idempotency_key})
+        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - operator's own URL
-                resp.read(65536)
-                return None
+            resp = open_url(url, data=data, method="POST", headers=headers, timeout=timeout, follow_redirects="safe",
+                            http_agent="watchkeeper.ops maintenance_notify")
+            resp.read(65536)
+            resp.close()
+            return None
         except urllib.error.HTTPError as exc:
             error = "%s answered HTTP %d" % (redact(url), exc.code)
             if exc.code not in TRANSIENT:
                 return error
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, UrlConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             error = "%s unreachable: %s" % (redact(url), getattr(reason, "strerror", None) or type(reason).__name__)
     return "%s (after %d tries)" % (error, retries + 1)
