@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from helpers import s3_dest
+from helpers import gcs_dest, s3_dest
 from notify_helpers import WebhookReceiver
 from window_helpers import ics_part, parse_ics, run_tasks, run_together, task, window_mails
 
@@ -206,3 +206,22 @@ def test_bucket_prefix_store_with_claims_on_s3(moto, s3_bucket, receiver):
     assert final["generation"] == 10
     assert json.loads(client.get_object(Bucket=bucket, Key="ops-state/prod/maintenance/windows/%s.json" % wid)[
         "Body"].read())["generation"] == 10
+
+
+def test_bucket_prefix_store_on_gcs(gcs, gcs_bucket, receiver):
+    bucket, client = gcs_bucket
+    spec = gcs_dest(gcs.info["endpoint"], bucket, name="ops", prefix="ops-state")
+    wid = "mw-%s" % uuid.uuid4().hex[:8]
+    args = {"id": wid, "title": "GCS window", "start": "2026-12-10T08:00:00Z", "duration": "30m",
+            "audience": {"webhooks": [{"url": receiver.url + "/" + wid}]}, "ops_state_store": spec}
+    n = {"ops_state_store": spec, "retry_delay": 0.1}
+    res = run_tasks([task("maintenance_window", args, at(-30)), task("maintenance_notify", n, at(-30)),
+                     task("maintenance_notify", n, at(-30)),
+                     task("maintenance_window", {"id": wid, "state": "cancelled", "ops_state_store": spec}, at(-29)),
+                     task("maintenance_notify", n, at(-28)), task("maintenance_notify", n, at(-27))])
+    assert not any(r.get("failed") for r in res), [r.get("msg") for r in res]
+    assert [r["summary"]["sent"] for r in res if "summary" in r] == [1, 0, 1, 0]
+    assert [p["json"]["event"] for p in receiver.posts if p["path"] == "/hook/" + wid] == ["announce", "cancelled"]
+    names = [b.name for b in client.list_blobs(bucket, prefix="ops-state/maintenance/")]
+    assert "ops-state/maintenance/windows/%s.json" % wid in names
+    assert "ops-state/maintenance/versions/%s/00000002.json" % wid in names
