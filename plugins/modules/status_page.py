@@ -21,6 +21,7 @@ author:
   - Watchkeeper Ops maintainers (@watchkeeper)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - watchkeeper.ops.maintenance
 attributes:
   check_mode:
     support: full
@@ -31,12 +32,11 @@ attributes:
 options:
   windows:
     description:
-      - The maintenance windows, as M(watchkeeper.ops.maintenance_history) returns them (documents of schema
-        C(watchkeeper.ops/maintenance-window)). Windows scheduled for later, in progress, and ended or cancelled in the
-        last 90 days are shown.
+      - The maintenance windows (documents of schema C(watchkeeper.ops/maintenance-window)). When omitted, every window
+        in O(ops_state) (or O(ops_state_store)) is read, which is what the runbooks do.
+      - Windows scheduled for later, in progress, and ended or cancelled in the last 90 days are shown.
     type: list
     elements: dict
-    required: true
   components:
     description:
       - The components users know (C(API), C(Web app)); each is a name or a dict with C(name) and C(description). A
@@ -82,15 +82,9 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Read the windows
-  watchkeeper.ops.maintenance_history:
-    ops_state: /var/lib/watchkeeper
-    period: 90d
-  register: history
-
-- name: Publish the status page into the nginx web root
+- name: Publish the windows of ops_state as the status page, into the nginx web root
   watchkeeper.ops.status_page:
-    windows: "{{ history.windows }}"
+    ops_state: /var/lib/watchkeeper
     components: [API, Web app, Uploads]
     page:
       name: Acme status
@@ -114,16 +108,20 @@ status:
   type: dict
 """
 
+import copy
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
+from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
+from ansible_collections.watchkeeper.ops.plugins.module_utils.maintenance.args import COMMON, open_store
 from ansible_collections.watchkeeper.ops.plugins.module_utils.maintenance.publish import publish
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            windows=dict(type="list", elements="dict", required=True),
+            windows=dict(type="list", elements="dict"),
             components=dict(type="list", elements="raw", default=[]),
             page=dict(type="dict", default={}, options=dict(
                 name=dict(type="str", default="Service status"),
@@ -132,6 +130,7 @@ def main():
             dest=dict(type="path", required=True),
             hostnames=dict(type="list", elements="str", default=[]),
             mode=dict(type="raw", default="0644"),
+            **copy.deepcopy(COMMON)
         ),
         supports_check_mode=True,
     )
@@ -140,8 +139,14 @@ def main():
         mode = int(mode, 8) if isinstance(mode, str) else int(mode)
     except ValueError:
         module.fail_json(msg="mode must be an octal string such as '0644', not %r" % (module.params["mode"],))
+    windows = module.params["windows"]
+    if windows is None:
+        try:
+            windows = open_store(module).all()
+        except WatchkeeperError as exc:
+            module.fail_json(msg="cannot read the maintenance windows: %s" % exc.describe())
     try:
-        result = publish(module.params["dest"], module.params["windows"], module.params["components"], clock.now(),
+        result = publish(module.params["dest"], windows, module.params["components"], clock.now(),
                          page=module.params["page"], hostnames=module.params["hostnames"],
                          check_mode=module.check_mode, mode=mode)
     except (OSError, ValueError, KeyError) as exc:
