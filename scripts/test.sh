@@ -56,7 +56,7 @@ stage_docs() {
 
 stage_lint() { (cd "$WS" && ansible-lint --profile production --offline); }
 
-stage_molecule() { (cd "$WS" && molecule test -s backup && molecule test -s recovery && molecule test -s retention); }
+stage_molecule() { (cd "$WS" && molecule test -s backup && molecule test -s recovery && molecule test -s retention && molecule test -s maintenance); }
 
 failed=0
 for stage in "${STAGES[@]}"; do
