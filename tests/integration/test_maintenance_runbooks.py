@@ -12,6 +12,7 @@ webhook receiver get the notices.
   ``pg_stat_user_tables``) and the next task; ``maintenance_end.yml`` 10 minutes after the window's end checks health,
   switches maintenance off (the app answers again), records the outcome "overran" by 600 s and publishes it on the
   status page.
+* ``emergency_maintenance.yml`` opens a window that starts now, tells users at once and runs the start runbook.
 * A window whose first task fails: the start stops there (the next task never runs), one alert reaches the webhook,
   maintenance mode stays on, and the play fails.
 """
@@ -27,7 +28,7 @@ import pytest
 
 import maintenance_helpers as mh
 from helpers import run_playbook
-from notify_helpers import WebhookReceiver
+from notify_helpers import WebhookReceiver, mails
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
@@ -165,3 +166,22 @@ def test_a_failing_task_stops_the_run_alerts_and_leaves_maintenance_on(site):
     assert [(t["name"], t["ok"]) for t in alert["tasks"]] == [("broken step", False)]
     failed = data["global_custom_stats"]["watchkeeper_maintenance"]
     assert failed["status"] == "failed"
+
+
+def test_emergency_maintenance_opens_starts_and_tells_users_at_once(site, smtp):
+    before = set(mails(smtp))
+    now = T0 + datetime.timedelta(hours=5)
+    code, data, stdout = play(site, "emergency_maintenance.yml", now, {
+        "maintenance_window_id": "db-failover", "maintenance_emergency_title": "Database failover",
+        "maintenance_emergency_duration": "30m", "maintenance_emergency_impact": "full_outage",
+        "maintenance_emergency_audience": {"emails": ["users@example.invalid"]},
+        "maintenance_emergency_tasks": [
+            {"name": "mark", "type": "sql", "sql": "CREATE TABLE public.failover_marker (id int)"}],
+        "maintenance_pre_backup": False})
+    assert code == 0, stdout[-8000:]
+    assert mh.request(site["port"])[0] == 503 and has_table(site, "failover_marker")
+    with open(str(site["ops"] / "maintenance" / "windows" / "db-failover.json")) as handle:
+        window = json.load(handle)
+    assert window["status"] == "in_progress" and window["start"].startswith(iso(now)[:16])
+    new = [m for name, m in mails(smtp).items() if name not in before and "users@example.invalid" in m["To"]]
+    assert len(new) >= 1, "the immediate notice"
