@@ -2,6 +2,7 @@
 # README command two: set everything up (idempotently), then run every test suite.
 #   scripts/test.sh                 all stages
 #   scripts/test.sh unit sanity     only the named stages
+#   WK_TEST_WORKERS=1 scripts/test.sh integration   integration tests in one process (default: 2 workers)
 # Stages run from the workspace copy .wk/collections/ansible_collections/watchkeeper/ops, which is
 # what ansible-test requires and what users get from `ansible-galaxy collection install`.
 # shellcheck disable=SC2317  # the stage_* functions are called indirectly
@@ -23,7 +24,8 @@ START_ALL=$(date +%s)
 
 stage_unit() { (cd "$WS" && python -m pytest tests/unit -q -p no:cacheprovider); }
 
-stage_integration() { (cd "$WS" && python -m pytest tests/integration -q -p no:cacheprovider --durations=12); }
+# Two workers (the machines have 2 cores): each starts its own PostgreSQL, moto, GCS emulator and SMTP server.
+stage_integration() { (cd "$WS" && python -m pytest tests/integration -q -p no:cacheprovider -n "${WK_TEST_WORKERS:-2}" --durations=12); }
 
 stage_sanity() {
   # ansible-test builds a venv per sanity test and bootstraps pip with a script it downloads

@@ -14,8 +14,11 @@
 
 import json
 import os
+import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 
 import pytest
@@ -38,9 +41,12 @@ def reader_role(pg, big_db):
 
 
 @pytest.fixture
-def host_keyring(tmp_path, gpg_keys):
-    """A GNUPGHOME and HOME of the 'host' (what the module must never read or change)."""
-    home = tmp_path / "host-home"
+def host_keyring(gpg_keys):
+    """A GNUPGHOME and HOME of the 'host' (what the module must never read or change).
+
+    A short path of its own: gpg-agent's socket lives in the home, and a Unix socket path has ~108 bytes at most
+    (pytest's tmp_path under pytest-xdist is too long)."""
+    home = pathlib.Path(tempfile.mkdtemp(prefix="wk-hh-"))
     gnupg = home / ".gnupg"
     gnupg.mkdir(parents=True, mode=0o700)
     subprocess.run(["gpg", "--homedir", str(gnupg), "--batch", "--import", gpg_keys["public_key"]], check=True,
@@ -48,6 +54,7 @@ def host_keyring(tmp_path, gpg_keys):
     subprocess.run(["gpgconf", "--homedir", str(gnupg), "--kill", "all"], check=False, capture_output=True)
     yield str(home), str(gnupg)
     subprocess.run(["gpgconf", "--homedir", str(gnupg), "--kill", "all"], check=False, capture_output=True)
+    shutil.rmtree(str(home), ignore_errors=True)
 
 
 def run_sampled(args, secrets, env=None):
