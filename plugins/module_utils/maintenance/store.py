@@ -145,11 +145,19 @@ class WindowStore(object):
                                % (window_id, attempts), step="update", destination=self.storage.name, hint="run again")
 
     def _publish(self, doc):
+        """Copy the newest version to ``windows/<id>.json``. Best effort: the claimed version is the truth and
+        readers roll forward over the versions, so a copy that loses a race (another run replaced the object between
+        our write and its read-back, or landed an older one after ours) costs readers a few reads, never data."""
         key = WINDOWS + doc["id"] + ".json"
-        self.storage.put_bytes(key, dumps(doc), overwrite=True)
-        newest = self.get(doc["id"])  # a newer version may have been published before ours landed
-        if newest and newest.get("generation") != doc.get("generation"):
-            self.storage.put_bytes(key, dumps(newest), overwrite=True)
+        for _attempt in range(3):
+            try:
+                self.storage.put_bytes(key, dumps(doc), overwrite=True)
+            except StorageError:
+                pass  # replaced by a concurrent publisher before the read-back: look at what is newest now
+            newest = self.get(doc["id"])  # a newer version may have been published before ours landed
+            if not newest or newest.get("generation") == doc.get("generation"):
+                return
+            doc = newest
 
     # -- delivery records ---------------------------------------------------------------------
     def deliveries(self, window_id):
