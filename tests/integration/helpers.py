@@ -342,6 +342,16 @@ def find_procs(predicate):
     return out
 
 
+def has_env(pid, name, value):
+    """True when process ``pid`` was started with ``name=value`` in its environment (tests running in parallel
+    workers mark their own module processes this way, so that a kill never hits another test's)."""
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as handle:
+            return ("%s=%s" % (name, value)).encode() in handle.read().split(b"\0")
+    except OSError:
+        return False
+
+
 def wait_for(predicate, timeout=60.0, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -15,10 +15,11 @@ import json
 import os
 import signal
 import subprocess
+import uuid
 
 from helpers import (
-    Background, assert_failed, assert_ok, backup_args, fill_database, find_procs, local_dest, new_job, pg_source,
-    pg_tool, run_module, s3_dest, wait_for)
+    Background, assert_failed, assert_ok, backup_args, fill_database, find_procs, has_env, local_dest, new_job,
+    pg_source, pg_tool, run_module, s3_dest, wait_for)
 from restore_helpers import pg_backup, restore_verify, scratch_databases, source_checksum, verify_args
 
 CHECKSUMS = ["public.pgbench_accounts", "public.pgbench_history", "public.docs"]
@@ -145,13 +146,15 @@ def test_killed_mid_check_leaves_a_scratch_database_the_next_run_removes(pg, pg_
     pg_backup(pg, pg_db, job, [dest], gpg_keys, tmp_path / "state")
     slow = {"assertions": [{"name": "slow", "sql": "select count(*) from (select pg_sleep(120)) s", "value": 1}]}
     args = verify_args(job, [dest], tmp_path / "state", pg=pg, gpg_keys=gpg_keys, checks=slow, scratch_dir=str(tmp_path / "scratch"))
-    run = Background(restore_verify, args)
+    marker = uuid.uuid4().hex
+    run = Background(restore_verify, args, env={"WK_TEST_RUN": marker})
     run.start()
     sleeping = ("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%%pg_sleep(120)%%' "
                 "AND datname LIKE 'wk_scratch_%%'")
     wait_for(lambda: not run.is_alive() or pg.psql(sleeping) == "1", timeout=120, what="the check running")
     assert run.is_alive(), dict((k, v) for k, v in run.result().items() if k in ("msg", "checks", "rto"))
-    victims = find_procs(lambda argv: any(b"AnsiballZ_restore_verify" in a for a in argv))
+    victims = [pid for pid in find_procs(lambda argv: any(b"AnsiballZ_restore_verify" in a for a in argv))
+               if has_env(pid, "WK_TEST_RUN", marker)]  # this test's module only (other workers run their own)
     assert victims
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
