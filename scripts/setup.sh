@@ -11,7 +11,9 @@ PYTHON=${PYTHON:-python3}
 log() { printf '==> %s\n' "$*"; }
 
 # 1. Debian packages (by name; versions are detected at run time).
-APT_PACKAGES=(postgresql postgresql-client postgresql-contrib gnupg zstd sqlite3 jq git ca-certificates python3-venv shellcheck chromium nginx redis-server)
+# docker.io and mmdebstrap: the project's own Docker Engine and the fleet images (scripts/wk_engine.py, wk_images.py).
+APT_PACKAGES=(postgresql postgresql-client postgresql-contrib gnupg zstd sqlite3 jq git ca-certificates python3-venv shellcheck
+              chromium nginx redis-server docker.io mmdebstrap openssh-client)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,23 @@ PYVER=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 declare -A RESULT
 START_ALL=$(date +%s)
 
+# The Docker Engine (a running one, else the project's own dockerd, stopped again at the end) and
+# the fleet images, for the stages that run containers. A second run reuses the images.
+case " ${STAGES[*]} " in
+  *" integration "*|*" molecule "*)
+    engine_was_up=0
+    python "$ROOT/scripts/wk_engine.py" status >/dev/null 2>&1 && engine_was_up=1
+    DOCKER_HOST=$(python "$ROOT/scripts/wk_engine.py" start | sed 's/^DOCKER_HOST=//')
+    export DOCKER_HOST
+    [ "$engine_was_up" = 1 ] || trap 'python "$ROOT/scripts/wk_engine.py" stop >/dev/null' EXIT
+    t0=$(date +%s)
+    python "$ROOT/scripts/wk_images.py" build
+    WK_FLEET_IMAGE=$(python "$ROOT/scripts/wk_images.py" show | python -c 'import json,sys; print(json.load(sys.stdin)["fleet"])')
+    export WK_FLEET_IMAGE
+    echo "engine and images ready in $(( $(date +%s) - t0 ))s (DOCKER_HOST=$DOCKER_HOST, image $WK_FLEET_IMAGE)"
+    ;;
+esac
+
 stage_unit() { (cd "$WS" && python -m pytest tests/unit -q -p no:cacheprovider); }
 
 # Two workers (the machines have 2 cores): each starts its own PostgreSQL, moto, GCS emulator and SMTP server.

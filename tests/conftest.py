@@ -162,3 +162,43 @@ def nginx_factory():
     yield start
     for proc in started:
         proc.stop()
+
+
+# --------------------------------------------------------------------------- Docker Engine and fleets
+
+@pytest.fixture(scope="session")
+def docker_host():
+    """DOCKER_HOST of an Engine that answers (scripts/test.sh starts the project's own if none runs)."""
+    import wk_engine
+    host = wk_engine.ensure()
+    os.environ["DOCKER_HOST"] = host
+    return host
+
+
+@pytest.fixture(scope="session")
+def fleet_image(docker_host):
+    """The fleet image (built once, reused while its inputs do not change)."""
+    import wk_images
+    return os.environ.get("WK_FLEET_IMAGE") or wk_images.build(docker_host=docker_host)["fleet"]
+
+
+@pytest.fixture(scope="module")
+def fleet_factory(fleet_image, docker_host, request):
+    """``make(["db1:db", "db2:db"])`` -> a running ``wk_fleet.Fleet`` owned by this worker process.
+
+    Fleets are named after the xdist worker and the test module, so two workers never share one;
+    they are removed at the end of the module (or by the next ``up`` if this process is killed)."""
+    import wk_fleet
+    made = []
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
+    module = request.module.__name__.rsplit(".", 1)[-1].replace("test_", "")[:12].replace("_", "")
+
+    def make(hosts, suffix=""):
+        name = "%s-%s%s%d" % (worker, module, suffix, len(made))
+        fleet = wk_fleet.up(wk_fleet.parse_hosts(hosts), name, owner_pid=os.getpid(), image=fleet_image,
+                            docker_host=docker_host)
+        made.append(fleet)
+        return fleet
+    yield make
+    for fleet in made:
+        fleet.down()
