@@ -153,7 +153,7 @@ def status():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("action", choices=["start", "stop", "status"])
     args = parser.parse_args(argv)
     if args.action == "start":

@@ -74,7 +74,7 @@ def owner_token(pid):
 def owner_alive(token):
     if not token:
         return True  # no owner: the fleet lives until `down`
-    pid, _, started = token.partition(":")
+    pid, started = token.split(":", 1)
     return _start_time(int(pid)) == started
 
 
@@ -82,7 +82,7 @@ def parse_hosts(specs, count=0):
     """``["db1:db", "app1:app,web"]`` or a count -> ``[{"name": ..., "groups": [...]}]``."""
     hosts = [{"name": "h%d" % i, "groups": ["fleet"]} for i in range(1, count + 1)]
     for spec in specs or []:
-        name, _, groups = spec.partition(":")
+        name, groups = (spec.split(":", 1) + [""])[:2]
         hosts.append({"name": name, "groups": [g for g in groups.split(",") if g] or ["fleet"]})
     names = [h["name"] for h in hosts]
     if not hosts or len(set(names)) != len(names):
@@ -282,14 +282,14 @@ def load(name):
 
 
 def _owned(kind, docker_host, name=None):
-    """(id, labels) of the containers or networks of one fleet, or of every fleet."""
+    """{id: labels} of the containers or networks of one fleet, or of every fleet."""
     flt = "label=%s=%s" % (LABEL, name) if name else "label=%s" % LABEL
     listing = ["ps", "-a"] if kind == "container" else ["network", "ls"]
     ids = docker(*listing, "-q", "--filter", flt, docker_host=docker_host).stdout.split()
     if not ids:
-        return []
+        return {}
     infos = json.loads(docker(kind, "inspect", *ids, check=False, docker_host=docker_host).stdout or "[]")
-    return [(i["Id"], (i.get("Config") or {}).get("Labels") or i.get("Labels") or {}) for i in infos]
+    return {i["Id"]: (i.get("Config") or {}).get("Labels") or i.get("Labels") or {} for i in infos}
 
 
 def down(name, docker_host=None):
@@ -301,11 +301,11 @@ def down(name, docker_host=None):
     for attempt in range(2):
         containers = _owned("container", docker_host, name)
         networks = _owned("network", docker_host, name)
-        dirs.update(labels.get(LABEL + ".dir") for _, labels in containers + networks if labels.get(LABEL + ".dir"))
+        dirs.update(lab[LABEL + ".dir"] for lab in list(containers.values()) + list(networks.values()) if lab.get(LABEL + ".dir"))
         if containers:
-            docker("rm", "-f", "-v", *[c for c, _ in containers], docker_host=docker_host)
+            docker("rm", "-f", "-v", *containers, docker_host=docker_host)
             removed["containers"] += len(containers)
-        for net, _ in networks:
+        for net in networks:
             if docker("network", "rm", net, check=False, docker_host=docker_host).returncode == 0:
                 removed["networks"] += 1
         if attempt == 0 and (containers or networks):
@@ -319,7 +319,7 @@ def reap(docker_host=None):
     """Remove the fleets whose owner process is gone; returns their names."""
     docker_host = docker_host or wk_engine.ensure()
     dead = set()
-    for _, labels in _owned("container", docker_host) + _owned("network", docker_host):
+    for labels in list(_owned("container", docker_host).values()) + list(_owned("network", docker_host).values()):
         if not owner_alive(labels.get(LABEL + ".owner")):
             dead.add(labels[LABEL])
     for name in sorted(dead):
@@ -328,7 +328,7 @@ def reap(docker_host=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("action", choices=["up", "down", "status", "cut", "heal", "crash", "exec", "reap"])
     parser.add_argument("--name", default="wk", help="fleet name (containers wkf-NAME-HOST, network wkf-NAME)")
     parser.add_argument("--host", action="append", default=[], help="NAME[:GROUP,GROUP] (repeatable)")

@@ -160,7 +160,7 @@ def _build(suite, force, docker_host, log):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("action", choices=["build", "show"])
     parser.add_argument("--suite", help="Debian suite of the images (default: this machine's)")
     parser.add_argument("--force", action="store_true", help="rebuild even when the inputs did not change")

@@ -137,7 +137,7 @@ def test_a_fleet_whose_owner_died_is_reaped(docker_host, fleet_image):
 
 def test_two_fleets_started_at_once_do_not_interfere(docker_host, fleet_image):
     """What two pytest-xdist workers do: two ``up`` at the same moment, then one ``down``."""
-    names = ["p%s" % uuid.uuid4().hex[:8] for _ in range(2)]
+    names = ["p%s" % uuid.uuid4().hex[:8], "q%s" % uuid.uuid4().hex[:8]]
     procs = [_cli("up", "--name", n, "--count", "2", "--image", fleet_image) for n in names]
     outs = [p.communicate(timeout=240) for p in procs]
     try:
