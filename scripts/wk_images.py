@@ -3,7 +3,7 @@
 * base  ``watchkeeper/base:<suite>``: ``mmdebstrap --variant=minbase`` of the machine's Debian suite
   (or ``--suite``) from the machine's own apt source, with systemd, sshd and Python, imported with
   ``docker import``;
-* fleet ``watchkeeper/fleet:<suite>`` (also tagged ``watchkeeper/fleet:latest``): ``FROM`` base,
+* fleet ``watchkeeper/fleet:<suite>`` (``watchkeeper/fleet:latest`` too for the machine's own suite): ``FROM`` base,
   ``scripts/fleet-image/Dockerfile``, the Debian and Python packages the roles use installed at
   build time through the host network (containers have no route to the registries later).
 
@@ -97,7 +97,8 @@ def _context_digest():
 def names(suite=None):
     suite = suite or host_suite()
     return {"suite": suite, "base": "watchkeeper/base:%s" % suite, "fleet": "watchkeeper/fleet:%s" % suite,
-            "latest": "watchkeeper/fleet:latest"}
+            # :latest names the fleet image of the machine's own suite only.
+            "latest": "watchkeeper/fleet:latest" if suite == host_suite() else None}
 
 
 def build(suite=None, force=False, docker_host=None, log=print):
@@ -148,13 +149,13 @@ def _build(suite, force, docker_host, log):
             with open(os.path.join(ctx, "requirements.txt"), "w") as handle:
                 handle.write("\n".join(FLEET_PIP) + "\n")
             res = _docker("build", "--network", "host", "--label", "wk.inputs=%s" % fleet_inputs,
-                          "--build-arg", "BASE=%s" % n["base"], "-t", n["fleet"], "-t", n["latest"], ctx,
+                          "--build-arg", "BASE=%s" % n["base"], "-t", n["fleet"], ctx,
                           docker_host=docker_host, capture_output=True, text=True,
                           env_extra={"DOCKER_BUILDKIT": "0"})
             if res.returncode != 0:
                 raise RuntimeError("building %s failed:\n%s" % (n["fleet"], (res.stdout + res.stderr)[-4000:]))
         report.update(fleet_built=True, fleet_s=round(time.monotonic() - t0, 1))
-    else:
+    if n["latest"]:
         _docker("tag", n["fleet"], n["latest"], docker_host=docker_host, capture_output=True)
     return report
 
