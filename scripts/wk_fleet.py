@@ -215,12 +215,25 @@ def _wait_ready(fleet, host, timeout):
     raise FleetError("host %s of fleet %s not ready within %ds (systemd: %s)" % (host, fleet.name, timeout, state))
 
 
+def _routed(subnet):
+    """Whether the machine already routes ``subnet`` (another Engine's network, a VPN, ...)."""
+    res = subprocess.run(["ip", "-4", "route", "show"], capture_output=True, text=True, check=False)
+    for line in res.stdout.splitlines():
+        try:
+            if ipaddress.ip_network(line.split()[0], strict=False).overlaps(subnet):
+                return True
+        except ValueError:
+            continue  # "default via ..."
+    return False
+
+
 def _create_network(network, labels, docker_host):
-    """Create the fleet's network on the first free /24 of the pool; the Engine refuses overlapping
-    subnets, so concurrent ``up`` calls simply move on to the next one."""
+    """Create the fleet's network on the first free /24 of the pool: not routed on this machine yet
+    (another Engine's networks included), and the Engine refuses overlapping subnets, so concurrent
+    ``up`` calls simply move on to the next one."""
     pool = ipaddress.ip_network(POOL)
     for subnet in pool.subnets(new_prefix=24):
-        if subnet.network_address == pool.network_address:
+        if subnet.network_address == pool.network_address or _routed(subnet):
             continue
         res = docker("network", "create", "--subnet", str(subnet), "--gateway", str(subnet.network_address + 1),
                      *labels, network, check=False, docker_host=docker_host)
