@@ -139,18 +139,26 @@ options:
         description: V(redis) only. A file holding the Redis password (never on a command line).
         type: path
       docker_host:
-        description: V(docker) only. The engine's URL. Default V(unix:///var/run/docker.sock).
+        description:
+          - V(docker) only. The engine's URL. Default the environment variable C(DOCKER_HOST) (set it with the task's
+            C(environment)), else V(unix:///var/run/docker.sock).
         type: str
       page_container:
         description:
           - V(docker) only. The maintenance-page container, a dict with C(image) (required), C(name) (default
-            V(wk-maintenance-page)), C(ports) (container port to host port, as in the Docker SDK), C(environment) and
-            C(pull) (V(missing), the default, or V(never)).
+            V(wk-maintenance-page)), C(ports) (container port to host port, as in the Docker SDK), C(environment),
+            C(pull) (V(missing), the default, or V(never)), C(network) (a network to attach it to, for example the one
+            the reverse proxy reaches the services on; default the engine's default network), C(command) (argv
+            replacing the image's command) and C(labels) (extra labels, for example a reverse proxy's routing labels).
           - The container also gets C(WK_MAINTENANCE_MODE), C(WK_MAINTENANCE_MESSAGE), C(WK_MAINTENANCE_ENDS_AT) and
-            C(WK_MAINTENANCE_RETRY_AFTER); it is recreated when any of these or its image, ports or environment change.
+            C(WK_MAINTENANCE_RETRY_AFTER); it is recreated when any of these or its image, ports, environment, network,
+            command or labels change.
         type: dict
       services:
-        description: V(docker) only. Service containers stopped during maintenance and started after it.
+        description:
+          - V(docker) only. Service containers stopped during maintenance and started after it.
+          - O(state=enabled) fails, changing nothing, when one of them does not exist. Services that were already
+            stopped when the maintenance began stay stopped after it (the page container records them).
         type: list
         elements: str
       stop_timeout:

@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, watchkeeper.ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""maintenance_mode, docker backend, against a fake Engine API on a Unix socket (no Docker engine runs here).
+"""maintenance_mode, docker backend: the one path the real Engine cannot take here, against a fake Engine API.
 
-The backend uses the real Docker SDK; the fake (tests/support/fake_docker.py) answers the Engine API
-endpoints it calls and keeps the containers in memory, so the tests check what the engine was asked to do.
+Everything else of the docker backend runs against a real Docker Engine in
+``test_maintenance_mode_docker_engine.py``. What remains here is pulling the page image: a real pull needs a
+registry, and no test may reach one (the machines have no route to the Internet and run no registry). The fake
+(tests/support/fake_docker.py) answers the Engine API endpoints the Docker SDK calls and records every request,
+so the test checks that a missing image is pulled with the right ``fromImage`` and ``tag``, before any service is
+stopped, and that the page then runs.
 """
 
-import copy
 import os
 import tempfile
 
@@ -26,7 +29,6 @@ def engine():
     fake = FakeDocker(os.path.join(base, "docker.sock")).start()
     fake.engine.add_container("app-web", running=True)
     fake.engine.add_container("app-worker", running=True)
-    fake.engine.add_image(IMAGE)
     yield fake
     fake.stop()
 
@@ -43,70 +45,20 @@ def statuses(fake):
     return dict((name, doc["State"]["Status"]) for name, doc in fake.engine.by_name().items())
 
 
-def test_enable_disable_idempotent(engine):
-    res = run(engine, state="enabled", maintenance_message="Moving to new hardware", retry_after=600)
+def test_a_missing_page_image_is_pulled_before_any_service_stops(engine):
+    assert IMAGE not in engine.engine.images
+    checked = run(engine, check_mode=True, state="enabled")
+    assert not checked.failed, checked.get("msg")
+    assert checked["backends"][0]["changes"][0] == "pulled %s" % IMAGE
+    assert not [c for c in engine.engine.calls if c[0] in ("POST", "DELETE")], "check mode pulls nothing"
+
+    res = run(engine, state="enabled")
     assert not res.failed, res.get("msg")
-    assert res.changed and res["previous"]["state"] == "disabled"
-    assert res["backends"][0]["previous"]["services"] == {"app-web": "running", "app-worker": "running"}
+    assert res["backends"][0]["changes"] == ["pulled %s" % IMAGE, "stopped app-web", "stopped app-worker",
+                                             "created wk-maintenance-page", "started wk-maintenance-page"]
+    posts = [(m, p, q) for m, p, q in engine.engine.calls if m == "POST"]
+    pull = ("POST", "/images/create", {"fromImage": "acme/maintenance-page", "tag": "1"})
+    assert pull in posts
+    assert posts.index(pull) < min(i for i, c in enumerate(posts) if c[1].endswith("/stop")), "pulled first"
+    assert IMAGE in engine.engine.images
     assert statuses(engine) == {"app-web": "exited", "app-worker": "exited", "wk-maintenance-page": "running"}
-    page = engine.engine.by_name()["wk-maintenance-page"]
-    assert "WK_MAINTENANCE_MESSAGE=Moving to new hardware" in page["Config"]["Env"]
-    assert "WK_MAINTENANCE_RETRY_AFTER=600" in page["Config"]["Env"]
-    assert page["HostConfig"]["PortBindings"]["8080/tcp"][0]["HostPort"] == "80"
-    # The services stop before the page starts (the page may take over their port).
-    calls = [(m, p) for m, p, _q in engine.engine.calls if m == "POST"]
-    assert calls.index(("POST", "/containers/create")) > max(i for i, c in enumerate(calls) if c[1].endswith("/stop"))
-
-    again = run(engine, state="enabled", maintenance_message="Moving to new hardware", retry_after=600)
-    assert not again.changed and again["backends"][0]["changes"] == []
-    assert again["previous"]["message"] == "Moving to new hardware"
-
-    new_message = run(engine, state="enabled", maintenance_message="Almost done", retry_after=600)
-    assert new_message.changed and "removed outdated wk-maintenance-page" in new_message["backends"][0]["changes"]
-    assert "WK_MAINTENANCE_MESSAGE=Almost done" in engine.engine.by_name()["wk-maintenance-page"]["Config"]["Env"]
-
-    off = run(engine, state="disabled")
-    assert off.changed and off["previous"]["message"] == "Almost done"
-    assert statuses(engine) == {"app-web": "running", "app-worker": "running"}
-    assert not run(engine, state="disabled").changed
-
-
-def test_check_mode_changes_nothing(engine):
-    before = copy.deepcopy(engine.engine.containers)
-    res = run(engine, check_mode=True, state="enabled")
-    assert not res.failed, res.get("msg")
-    assert res.changed and res["backends"][0]["changes"] == [
-        "stopped app-web", "stopped app-worker", "created wk-maintenance-page", "started wk-maintenance-page"]
-    assert engine.engine.containers == before
-    assert not [c for c in engine.engine.calls if c[0] in ("POST", "DELETE")]
-
-
-def test_missing_image_is_pulled_and_read_only_is_refused(engine):
-    del engine.engine.images[IMAGE]
-    res = run(engine, state="enabled")
-    assert not res.failed, res.get("msg")
-    assert ("POST", "/images/create", {"fromImage": "acme/maintenance-page", "tag": "1"}) in engine.engine.calls
-    refused = run(engine, state="enabled", mode="read_only")
-    assert refused.failed and "only mode full" in refused["msg"]
-
-
-def test_engine_down_is_a_clear_error(engine):
-    engine.stop()
-    res = run(engine, state="enabled")
-    assert res.failed and res["failed_backend"] == "docker"
-    assert "cannot reach the Docker engine at unix://%s" % engine.path in res["msg"]
-    assert res["switched"] == [] and res["backends"][0]["status"] == "failed"
-
-
-def test_first_failure_stops_the_run_and_names_what_was_switched(engine, tmp_path):
-    engine.stop()
-    state_dir = str(tmp_path / "nginx")
-    backends = [{"type": "nginx", "dir": state_dir},
-                {"type": "docker", "docker_host": engine.url, "page_container": {"image": IMAGE}},
-                {"type": "redis", "port": helpers.closed_port()}]
-    res = helpers.run_module(MODULE, {"state": "enabled", "backends": backends, "ops_state": str(tmp_path / "ops")})
-    assert res.failed and res["failed_backend"] == "docker"
-    assert res["switched"] == ["nginx"] and res["not_run"] == ["redis"]
-    assert "already switched: nginx" in res["msg"] and "not attempted: redis" in res["msg"]
-    assert [b["status"] for b in res["backends"]] == ["ok", "failed", "not_run"]
-    assert os.path.exists(os.path.join(state_dir, "full.flag"))

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, watchkeeper.ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A fake Docker Engine on a Unix socket, for the maintenance_mode docker backend (no engine runs here).
+"""A fake Docker Engine on a Unix socket, for the one path of the maintenance_mode docker backend that the real
+Engine cannot take here: pulling an image (no registry is reachable). The rest runs against a real Engine.
 
 It answers the Engine API endpoints the backend and the Docker SDK call, shaped after the Engine API
 reference (docs.docker.com/engine/api, v1.41+): ``GET /_ping``, ``GET /version``, ``GET /containers/json``,
