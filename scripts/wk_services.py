@@ -34,26 +34,26 @@ import urllib.request
 LOOPBACK = "127.0.0.1"
 
 
-def free_port():
-    """Return a TCP port on loopback that is free right now."""
+def free_port(host=LOOPBACK):
+    """Return a TCP port on ``host`` (loopback by default) that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
-def wait_port(port, timeout=30.0, proc=None, name="service", log=None):
-    """Wait until something accepts TCP connections on ``port``."""
+def wait_port(port, timeout=30.0, proc=None, name="service", log=None, host=LOOPBACK):
+    """Wait until something accepts TCP connections on ``host:port`` (loopback by default)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             detail = _tail(log) if log else ""
             raise RuntimeError("%s exited with %s before listening on %d\n%s" % (name, proc.returncode, port, detail))
         try:
-            with socket.create_connection((LOOPBACK, port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError("%s did not listen on port %d within %.0fs" % (name, port, timeout))
+    raise RuntimeError("%s did not listen on %s:%d within %.0fs" % (name, host, port, timeout))
 
 
 def _tail(path, lines=20):
@@ -270,14 +270,20 @@ def start_postgres(base_dir, port=None, password="wk-test-superuser", major=None
 
 # --------------------------------------------------------------------------- S3 / GCS / SMTP
 
-def start_moto(work_dir, port=None):
-    """moto's S3-protocol server on loopback (endpoint ``http://127.0.0.1:<port>``)."""
-    port = port or free_port()
+def start_moto(work_dir, port=None, host=LOOPBACK):
+    """moto's S3-protocol server (endpoint ``http://<host>:<port>``), on loopback by default.
+
+    ``host`` may name another address of this machine, such as a test fleet network's gateway, so
+    that containers on that network reach the server; wildcard addresses are refused (the server
+    must never listen on every interface)."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        raise ValueError("start_moto: bind a single address of this machine, not the wildcard %r" % host)
+    port = port or free_port(host)
     os.makedirs(work_dir, exist_ok=True)
     log = os.path.join(work_dir, "moto.log")
-    proc = Process("moto", [_venv_bin("moto_server"), "-H", LOOPBACK, "-p", str(port)], log, port=port,
-                   endpoint="http://%s:%d" % (LOOPBACK, port))
-    wait_port(port, proc=proc.proc, name="moto_server", log=log)
+    proc = Process("moto", [_venv_bin("moto_server"), "-H", host, "-p", str(port)], log, port=port,
+                   endpoint="http://%s:%d" % (host, port), host=host)
+    wait_port(port, proc=proc.proc, name="moto_server", log=log, host=host)
     return proc
 
 
