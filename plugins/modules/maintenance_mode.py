@@ -178,8 +178,9 @@ options:
 requirements:
   - docker (Python SDK) for the V(docker) backend
 notes:
-  - The nginx backend creates its include on the first run (also with O(state=disabled)); install the snippets after
-    it and reload nginx once (the role C(watchkeeper.ops.maintenance) does).
+  - The nginx backend creates its include on the first run (also with O(state=disabled), then with the given
+    O(retry_after), O(allow_ips) and O(bypass_secret_file), so that a later switch with the same settings needs no
+    reload); install the snippets after it and reload nginx once (the role C(watchkeeper.ops.maintenance) does).
   - Retry-After with nginx is a value in the include, so changing O(retry_after) costs one reload; flips never do.
 seealso:
   - name: Maintenance mode guide

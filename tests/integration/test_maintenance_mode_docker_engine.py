@@ -229,7 +229,7 @@ def engine_events(engine, stack, since_ns):
 
 def nanos(stamp):
     """An Engine timestamp (RFC 3339 UTC with up to 9 fraction digits, trailing zeros trimmed) in ns."""
-    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    whole, _dot, fraction = stamp.rstrip("Z").partition(".")
     seconds = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
     return seconds * 10 ** 9 + int((fraction or "0").ljust(9, "0")[:9])
 

@@ -77,6 +77,12 @@ def run(params, check_mode, log=None):
     """Returns (result dict, error or None). The result is complete in both cases."""
     secret = common.read_secret(params.get("bypass_secret_file")) if params["state"] == "enabled" else None
     desired = common.desired_state(params, secret)
+    if desired["state"] == "disabled":
+        # Only for an nginx include that does not exist yet: it is created with these settings, so that the first
+        # switch after an install needs no reload (a reload's old workers still answer with the old settings).
+        desired["initial_config"] = {"retry_after": params.get("retry_after"),
+                                     "allow_ips": common.normalise_ips(params.get("allow_ips") or []),
+                                     "bypass_secret_file": params.get("bypass_secret_file")}
     backends = make_backends(params["backends"], desired, log)
     lock = None
     if not check_mode:

@@ -132,11 +132,20 @@ class NginxBackend(object):
         plan = []  # (what, path, new content or None to remove)
         conf_path = self.path("http.conf")
         old_conf = common.read_text(conf_path)
-        if desired["state"] == "enabled" or old_conf is None:
-            config_state = desired if desired["state"] == "enabled" else dict(common.DISABLED_DEFAULTS)
-            new_conf = render_http_conf(self.dir, config_state, secret if desired["state"] == "enabled" else None)
-            if new_conf != old_conf:
-                plan.append(("config", conf_path, new_conf))
+        if desired["state"] == "enabled":
+            new_conf = render_http_conf(self.dir, desired, secret)
+        elif old_conf is None:
+            # Created off, with the given Retry-After, addresses and secret: the first switch then needs no reload.
+            initial = desired.get("initial_config") or {}
+            config_state = dict(common.DISABLED_DEFAULTS)
+            if initial.get("retry_after") is not None:
+                config_state["retry_after"] = int(initial["retry_after"])
+            config_state["allow_ips"] = initial.get("allow_ips") or []
+            new_conf = render_http_conf(self.dir, config_state, common.read_secret(initial.get("bypass_secret_file")))
+        else:
+            new_conf = old_conf  # disabling never rewrites the include (no reload on the way out)
+        if new_conf != old_conf:
+            plan.append(("config", conf_path, new_conf))
         if desired["state"] == "enabled":
             page = render_page(self._template(), desired)
             for what, rel, body in (("page", "page.html", page), ("error body", "error.json", render_error(desired))):
