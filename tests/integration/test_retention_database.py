@@ -94,7 +94,11 @@ def test_max_runtime_stops_and_reports_the_exact_backlog(pg, pg_db, tmp_path):
     make_events(pg, pg_db, 200000, held_every=1000)
     total = count(pg, pg_db, "SELECT count(*) FROM events WHERE %s" % PRED)
     make_events(pg, pg_db, 1000, table="later")
-    result = purge(pg, pg_db, [table_spec(batch_size=100), table_spec("later")], tmp_path / "state", max_runtime="1s")
+    # A pause between batches bounds the run by time, not by the machine's speed: at most ~30 batches of 100 rows
+    # fit in 3 s, far fewer than the purge needs, so max_runtime always stops it (a quiet machine finished the
+    # whole purge within a bare 1 s).
+    result = purge(pg, pg_db, [table_spec(batch_size=100), table_spec("later")], tmp_path / "state", max_runtime="3s",
+                   pause="0.1s")
     assert_ok(result)
     backlog = count(pg, pg_db, "SELECT count(*) FROM events WHERE %s" % PRED)
     later = count(pg, pg_db, "SELECT count(*) FROM later WHERE %s" % PRED)
