@@ -42,7 +42,8 @@ esac
 stage_unit() { (cd "$WS" && python -m pytest tests/unit -q -p no:cacheprovider); }
 
 # Two workers (the machines have 2 cores): each starts its own PostgreSQL, moto, GCS emulator and SMTP server.
-stage_integration() { (cd "$WS" && python -m pytest tests/integration -q -p no:cacheprovider -n "${WK_TEST_WORKERS:-2}" --dist loadgroup --durations=12); }
+# --dist loadfile keeps a module on one worker, so a module-scoped fleet is started once.
+stage_integration() { (cd "$WS" && python -m pytest tests/integration -q -p no:cacheprovider -n "${WK_TEST_WORKERS:-2}" --dist loadfile --durations=12); }
 
 stage_sanity() {
   # ansible-test builds a venv per sanity test and bootstraps pip with a script it downloads

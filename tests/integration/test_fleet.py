@@ -17,8 +17,6 @@ import pytest
 import ansible_run
 import wk_fleet
 
-# One worker runs the whole module (scripts/test.sh uses --dist loadgroup): one fleet, not one per worker.
-pytestmark = pytest.mark.xdist_group("test_fleet")
 
 SCRIPT = os.path.join(ansible_run.ROOT, "scripts", "wk_fleet.py")
 

@@ -37,8 +37,6 @@ import pytest
 
 from ansible_run import run_playbook
 
-# One worker runs the whole module (scripts/test.sh uses --dist loadgroup): one fleet, not one per worker.
-pytestmark = pytest.mark.xdist_group("test_fleet_rolling_maintenance")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOKS = os.path.join(ROOT, "playbooks")

@@ -20,8 +20,6 @@ import wk_services
 import fleet_helpers as fh
 import helpers
 
-# One worker runs the whole module (scripts/test.sh uses --dist loadgroup): one fleet, not one per worker.
-pytestmark = pytest.mark.xdist_group("test_fleet_runbooks")
 
 JOB = "app-db"
 DBNAME = "app"

@@ -45,8 +45,6 @@ from docker import errors as docker_errors
 import helpers
 import wk_fleet
 
-# One worker runs the whole module (scripts/test.sh uses --dist loadgroup): one network, not one per worker.
-pytestmark = pytest.mark.xdist_group("test_maintenance_mode_docker_engine")
 
 MODULE = "watchkeeper.ops.maintenance_mode"
 LABEL = "wk.test"
