@@ -1,17 +1,27 @@
-"""What the role watchkeeper.ops.backup left on the molecule host (this machine, local connection).
+"""What the role watchkeeper.ops.backup left in the molecule instance (a fleet container with systemd as PID 1),
+and that a timer it enabled fires by itself and writes a backup.
 
-Paths come from the scenario's inventory (molecule.yml group_vars), the PostgreSQL major from the
-throwaway cluster that prepare.yml started.
+Paths are the role's defaults, the destination and test inputs come from the scenario's inventory
+(molecule.yml group_vars), the generated PostgreSQL password from the controller's ephemeral directory.
 """
 
+import calendar
 import datetime
 import json
 import os
+import time
 
 import pytest
 
-JOBS = {"molecule-db": "*-*-* 02:30:00", "molecule-files": "hourly"}
+JOBS = {"molecule-db": "*-*-* 02:30:00", "molecule-files": "minutely"}
 UNIT = "watchkeeper-backup"
+SYSTEMD_DIR = "/etc/systemd/system"
+CONFIG_DIR = "/etc/watchkeeper/backup"
+KEYS_DIR = "/etc/watchkeeper/keys"
+OPS_STATE = "/var/lib/watchkeeper"
+# The timer of molecule-files elapses every minute (AccuracySec=1min, RandomizedDelaySec=1s); its run takes
+# some seconds more.
+TIMER_WAIT_S = 150
 
 
 @pytest.fixture(scope="module")
@@ -20,16 +30,22 @@ def wk(host):
 
 
 @pytest.fixture(scope="module")
-def cluster(host, wk):
-    return json.loads(host.file(os.path.join(wk["wk_test_root"], "pg", "cluster.json")).content_string)
+def password(wk):
+    with open(os.path.join(wk["wk_controller_root"], "pg_password")) as handle:
+        return handle.read().strip()
 
 
 def find(host, path, name):
     return sorted(host.run("find %s -type f -name %s", path, name).stdout.split())
 
 
-def test_tools_installed(host, cluster):
-    major = cluster["bindir"].split("/")[-2]
+def show(host, unit, *props):
+    out = host.check_output("systemctl show --timestamp=unix %s --property=%s", unit, ",".join(props))
+    return dict(line.split("=", 1) for line in out.splitlines())
+
+
+def test_tools_installed(host):
+    major = host.check_output("pg_lsclusters -h").split()[0]
     for package in ("gnupg", "zstd", "postgresql-client-%s" % major):
         assert host.package(package).is_installed, package
     assert host.run("zstd --version").rc == 0
@@ -37,12 +53,11 @@ def test_tools_installed(host, cluster):
     assert pg_dump.rc == 0 and (" %s." % major) in pg_dump.stdout
 
 
-def test_only_public_keys_on_the_host(host, wk):
-    keys_dir = wk["backup_keys_dir"]
-    key = host.file(os.path.join(keys_dir, "molecule-recipient.asc"))
+def test_only_public_keys_on_the_host(host):
+    key = host.file(os.path.join(KEYS_DIR, "molecule-recipient.asc"))
     assert key.is_file and key.mode == 0o644
     assert "BEGIN PGP PUBLIC KEY BLOCK" in key.content_string
-    for path in find(host, keys_dir, "*"):
+    for path in find(host, KEYS_DIR, "*"):
         assert "PRIVATE KEY" not in host.file(path).content_string, path
         listed = host.run("gpg --show-keys --with-colons %s" % path)
         assert listed.rc == 0
@@ -50,44 +65,48 @@ def test_only_public_keys_on_the_host(host, wk):
         assert "pub" in kinds and not kinds & {"sec", "ssb"}, path
 
 
-def test_ops_state_mode(host, wk):
-    state = host.file(wk["backup_ops_state"])
+def test_ops_state_mode(host):
+    state = host.file(OPS_STATE)
     assert state.is_directory and state.mode == 0o750
 
 
-def test_service_unit(host, wk, cluster):
-    service = host.file(os.path.join(wk["backup_systemd_dir"], "%s@.service" % UNIT))
+def test_service_unit(host, password):
+    service = host.file(os.path.join(SYSTEMD_DIR, "%s@.service" % UNIT))
     assert service.is_file and service.mode == 0o644
     text = service.content_string
     assert "Type=oneshot" in text
-    assert "ExecStart=" in text and "-i localhost, -c local %s/%%i.yml" % wk["backup_timer_config_dir"] in text
-    assert cluster["password"] not in text
+    assert "ExecStart=/usr/local/bin/ansible-playbook -i localhost, -c local %s/%%i.yml" % CONFIG_DIR in text
+    assert password not in text
 
 
 @pytest.mark.parametrize("job", sorted(JOBS))
-def test_timer_enabled(host, wk, cluster, job):
-    systemd_dir = wk["backup_systemd_dir"]
-    timer = host.file(os.path.join(systemd_dir, "%s@%s.timer" % (UNIT, job)))
+def test_timer_enabled_and_active(host, password, job):
+    timer = host.file(os.path.join(SYSTEMD_DIR, "%s@%s.timer" % (UNIT, job)))
     assert timer.is_file
     assert "OnCalendar=%s\n" % JOBS[job] in timer.content_string
-    assert "Persistent=true" in timer.content_string and "RandomizedDelaySec=" in timer.content_string
-    assert cluster["password"] not in timer.content_string
-    link = host.file(os.path.join(systemd_dir, "timers.target.wants", "%s@%s.timer" % (UNIT, job)))
+    assert "Persistent=true" in timer.content_string and "RandomizedDelaySec=1s" in timer.content_string
+    assert password not in timer.content_string
+    # systemctl enable made the link, and systemd runs the timer.
+    link = host.file(os.path.join(SYSTEMD_DIR, "timers.target.wants", "%s@%s.timer" % (UNIT, job)))
     assert link.is_symlink and link.linked_to == timer.path
-    verify = host.run("SYSTEMD_UNIT_PATH=%s: systemd-analyze verify %s@%s.service %s", systemd_dir, UNIT, job, timer.path)
+    state = show(host, "%s@%s.timer" % (UNIT, job), "UnitFileState", "ActiveState", "SubState", "Triggers")
+    # SubState is "running" while the service it triggered runs.
+    assert state.pop("SubState") in ("waiting", "running"), state
+    assert state == {"UnitFileState": "enabled", "ActiveState": "active", "Triggers": "%s@%s.service" % (UNIT, job)}
+    verify = host.run("systemd-analyze verify %s@%s.service %s", UNIT, job, timer.path)
     assert verify.rc == 0, verify.stderr
 
 
 @pytest.mark.parametrize("job", sorted(JOBS))
-def test_scheduled_playbook(host, wk, cluster, job):
-    playbook = host.file(os.path.join(wk["backup_timer_config_dir"], "%s.yml" % job))
+def test_scheduled_playbook(host, password, job):
+    playbook = host.file(os.path.join(CONFIG_DIR, "%s.yml" % job))
     assert playbook.is_file and "watchkeeper.ops.backup" in playbook.content_string
-    assert cluster["password"] not in playbook.content_string
-    settings = host.file(os.path.join(wk["backup_timer_config_dir"], "%s.vars.yml" % job))
+    assert password not in playbook.content_string
+    settings = host.file(os.path.join(CONFIG_DIR, "%s.vars.yml" % job))
     assert settings.is_file and settings.mode == 0o600 and settings.user == "root"
     assert "name: %s" % job in settings.content_string
     # The job's secrets live here, and only here.
-    assert (cluster["password"] in settings.content_string) == (job == "molecule-db")
+    assert (password in settings.content_string) == (job == "molecule-db")
 
 
 @pytest.mark.parametrize("job", sorted(JOBS))
@@ -105,3 +124,47 @@ def test_fresh_backup(host, wk, job):
     assert manifest["encryption"]["mode"] == "public_key"
     if job == "molecule-db":
         assert manifest["fingerprint"]["tables"]["public.customers"]["rows"] == 500
+
+
+def epoch(value):
+    """A timestamp property of systemctl show --timestamp=unix ("@1796399971"; systemd 252 still prints
+    LastTriggerUSec as "Fri 2026-12-04 16:00:22 UTC", the instance runs in UTC), or 0 when unset."""
+    if value.startswith("@"):
+        return int(value[1:])
+    if value:
+        return calendar.timegm(time.strptime(value, "%a %Y-%m-%d %H:%M:%S UTC"))
+    return 0
+
+
+def test_the_timer_fires_by_itself_and_backs_up(host, wk):
+    """Nobody starts the service: the timer elapses, systemd runs the generated playbook with the image's
+    ansible-playbook and the installed collection, and a new backup appears whose id that run logged."""
+    job = "molecule-files"
+    timer, service = "%s@%s.timer" % (UNIT, job), "%s@%s.service" % (UNIT, job)
+    assert show(host, service, "TriggeredBy") == {"TriggeredBy": timer}
+    dest = os.path.join(wk["backup_destinations"][0]["path"], job)
+    before = set(find(host, dest, "*.manifest.json"))
+    since = int(host.check_output("date +%s"))
+
+    deadline = time.monotonic() + TIMER_WAIT_S
+    while True:
+        # A run that started after `since` and has ended (a run already going at `since` does not count).
+        run = show(host, service, "ActiveState", "ExecMainStartTimestamp", "ExecMainExitTimestamp",
+                   "ExecMainStatus", "Result", "InvocationID")
+        started, exited = epoch(run["ExecMainStartTimestamp"]), epoch(run["ExecMainExitTimestamp"])
+        if started > since and exited >= started and run["ActiveState"] != "activating":
+            break
+        assert time.monotonic() < deadline, "the timer did not run %s within %ss: %s" % (job, TIMER_WAIT_S, run)
+        time.sleep(2)
+
+    # The timer is what started it: its last trigger is that run's start.
+    trigger = epoch(show(host, timer, "LastTriggerUSec")["LastTriggerUSec"])
+    assert since <= trigger <= started, (since, trigger, started)
+    assert run["ExecMainStatus"] == "0" and run["Result"] == "success", run
+    new = sorted(set(find(host, dest, "*.manifest.json")) - before)
+    assert new, "the timer's run wrote no manifest in %s" % dest
+    manifest = json.loads(host.file(new[-1]).content_string)
+    assert manifest["job"] == job and manifest["status"] == "complete"
+    # That run (its journal, by invocation id) reported this very backup.
+    journal = host.check_output("journalctl -o cat _SYSTEMD_INVOCATION_ID=%s", run["InvocationID"])
+    assert manifest["backup_id"] in journal, journal[-2000:]
