@@ -1,9 +1,12 @@
-"""What the retention role left on the molecule host: the newest backup, one old report, its own report."""
+"""What the retention role left in the molecule instance: the newest backup, one old report, its own report
+(in the role's default ops_state)."""
 
 import json
 import os
 
 import pytest
+
+OPS_STATE = "/var/lib/watchkeeper"
 
 
 @pytest.fixture(scope="module")
@@ -17,13 +20,13 @@ def test_only_the_newest_backup_is_left(host, wk):
     assert [os.path.basename(m)[:16] for m in manifests] == ["20261126T023000Z"]
 
 
-def test_old_reports_purged_newest_kept(host, wk):
-    verify = os.path.join(wk["retention_ops_state"], "reports", "verify")
+def test_old_reports_purged_newest_kept(host):
+    verify = os.path.join(OPS_STATE, "reports", "verify")
     assert host.run("ls %s", verify).stdout.split() == ["20240104T000000Z-localhost.json"]
 
 
-def test_one_retention_report_that_says_why(host, wk):
-    base = os.path.join(wk["retention_ops_state"], "reports", "retention")
+def test_one_retention_report_that_says_why(host):
+    base = os.path.join(OPS_STATE, "reports", "retention")
     reports = host.run("find %s -name '*.json'", base).stdout.split()
     assert len(reports) == 1  # converge wrote one; the check-mode run wrote nothing
     report = json.loads(host.file(reports[0]).content_string)
