@@ -76,7 +76,21 @@ stage_docs() {
 
 stage_lint() { (cd "$WS" && ansible-lint --profile production --offline); }
 
-stage_molecule() { (cd "$WS" && molecule test -s backup && molecule test -s recovery && molecule test -s retention && molecule test -s maintenance); }
+# Molecule scenarios on the docker driver (molecule/README.md), one after the other (each has its own container
+# and network; the default scenario proves the platform first); a failed scenario does not stop the next ones.
+stage_molecule() {
+  local scenario t0 fail=0 times=()
+  for scenario in default backup recovery retention maintenance; do
+    t0=$(date +%s)
+    if (cd "$WS" && molecule test -s "$scenario"); then
+      times+=("$scenario passed ($(( $(date +%s) - t0 ))s)")
+    else
+      times+=("$scenario FAILED ($(( $(date +%s) - t0 ))s)"); fail=1
+    fi
+  done
+  printf 'molecule %s\n' "${times[@]}"
+  return "$fail"
+}
 
 failed=0
 for stage in "${STAGES[@]}"; do
