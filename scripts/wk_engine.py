@@ -141,7 +141,19 @@ def stop():
         if not pid:
             return False
         _kill(pid)
+        _unmount_leftovers(os.path.join(_short_dir(), "exec"))
         return True
+
+
+def _unmount_leftovers(exec_root):
+    """dockerd leaves the namespace mounts of its exec root (netns/default) behind when it stops."""
+    try:
+        with open("/proc/self/mounts") as handle:
+            points = [line.split()[1] for line in handle]
+    except OSError:
+        return
+    for point in sorted((p for p in points if p.startswith(exec_root + "/")), reverse=True):
+        subprocess.run(["umount", point], capture_output=True, check=False)
 
 
 def status():
