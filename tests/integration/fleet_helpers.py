@@ -75,10 +75,10 @@ def hold_table_lock(fleet, host, dbname, seconds=600):
     script = "PGAPPNAME=%s exec runuser -u postgres -- psql -X -q -d %s -c '%s'" % (LOCKER_APP, dbname, LOCK_SQL % seconds)
     thread = helpers.Background(fleet.exec, host, ["sh", "-c", script], check=False, timeout=seconds + 60)
     thread.start()
-    helpers.wait_for(lambda: psql(fleet, host, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                                                "WHERE a.application_name = '%s' AND l.mode = 'AccessExclusiveLock' "
-                                                "AND l.granted" % LOCKER_APP) != "0",
-                     timeout=120, interval=0.3, what="the table lock on %s" % host)
+    held = ("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = '%s' "
+            "AND l.mode = 'AccessExclusiveLock' AND l.granted" % LOCKER_APP)
+    helpers.wait_for(lambda: psql(fleet, host, held) != "0", timeout=120, interval=0.3,
+                     what="the table lock on %s" % host)
     return thread
 
 

@@ -21,7 +21,7 @@ def get(host, url):
     res = host.run("curl -sS -i --max-time 10 %s", url)
     assert res.rc == 0, res.stderr
     out = res.stdout
-    head, _, body = out.replace("\r\n", "\n").partition("\n\n")
+    head, _sep, body = out.replace("\r\n", "\n").partition("\n\n")
     lines = head.split("\n")
     headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
     return int(lines[0].split()[1]), headers, body
@@ -46,7 +46,7 @@ def switch(host, state):
 
 
 def test_the_installed_snippet_switches_nginx(host):
-    status, _, body = get(host, "http://127.0.0.1/orders")
+    status, _headers, body = get(host, "http://127.0.0.1/orders")
     assert (status, body) == (200, "app\n")
     try:
         result = switch(host, "enabled")
