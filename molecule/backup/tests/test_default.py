@@ -177,3 +177,6 @@ def test_the_timer_fires_by_itself_and_backs_up(host, wk):
     # That run (its journal, by invocation id) reported this very backup.
     journal = host.check_output("journalctl -o cat _SYSTEMD_INVOCATION_ID=%s", run["InvocationID"])
     assert manifest["backup_id"] in journal, journal[-2000:]
+    # The scheduled run left its own schedule alone (its settings say backup_timer_enabled false, which on an
+    # operator's run removes the timers).
+    assert show(host, timer, "UnitFileState", "ActiveState") == {"UnitFileState": "enabled", "ActiveState": "active"}
