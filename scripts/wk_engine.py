@@ -57,15 +57,25 @@ def _pidfile():
     return os.path.join(STATE, "dockerd.pid")
 
 
+def run_docker(args, docker_host, env_extra=None, **kwargs):
+    """The docker CLI against ``docker_host``; returns the CompletedProcess (the caller judges its status)."""
+    env = dict(os.environ, DOCKER_HOST=docker_host)
+    env.update(env_extra or {})
+    return subprocess.run([docker_cli()] + list(args), env=env, check=False, **kwargs)
+
+
 def answers(host, timeout=5):
     """Whether the Engine at ``host`` (a DOCKER_HOST value) answers ``docker version``."""
-    env = dict(os.environ, DOCKER_HOST=host)
     try:
-        res = subprocess.run([docker_cli(), "version", "--format", "{{.Server.Version}}"], env=env,
-                             capture_output=True, timeout=timeout, check=False)
+        res = run_docker(["version", "--format", "{{.Server.Version}}"], host, capture_output=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return res.returncode == 0
+
+
+def _candidates():
+    """The Engines to try, in order: $DOCKER_HOST, the system socket, the project's own."""
+    return [h for h in (os.environ.get("DOCKER_HOST"), "unix://" + SYSTEM_SOCKET, "unix://" + _socket_path()) if h]
 
 
 @contextlib.contextmanager
@@ -89,9 +99,8 @@ def _own_pid():
 
 def ensure(timeout=60):
     """Return the DOCKER_HOST of an Engine that answers, starting the project's own if needed."""
-    candidates = [os.environ.get("DOCKER_HOST"), "unix://" + SYSTEM_SOCKET, "unix://" + _socket_path()]
     with _locked():
-        for host in filter(None, candidates):
+        for host in _candidates():
             if answers(host):
                 return host
         dockerd = shutil.which("dockerd") or "/usr/sbin/dockerd"
@@ -158,7 +167,7 @@ def _unmount_leftovers(exec_root):
 
 def status():
     pid = _own_pid()
-    for host in filter(None, [os.environ.get("DOCKER_HOST"), "unix://" + SYSTEM_SOCKET, "unix://" + _socket_path()]):
+    for host in _candidates():
         if answers(host):
             return {"docker_host": host, "project_owned": host == "unix://" + _socket_path() and bool(pid), "pid": pid}
     return {"docker_host": None, "project_owned": False, "pid": pid}

@@ -50,9 +50,7 @@ class FleetError(RuntimeError):
 
 
 def docker(*args, check=True, docker_host=None, **kwargs):
-    env = dict(os.environ, DOCKER_HOST=docker_host or wk_engine.ensure())
-    res = subprocess.run([wk_engine.docker_cli()] + list(args), env=env, capture_output=True, text=True,
-                         check=False, **kwargs)
+    res = wk_engine.run_docker(args, docker_host or wk_engine.ensure(), capture_output=True, text=True, **kwargs)
     if check and res.returncode != 0:
         raise FleetError("docker %s failed: %s" % (" ".join(args[:3]), res.stderr.strip()))
     return res

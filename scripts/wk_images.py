@@ -68,9 +68,7 @@ def host_mirror():
 
 
 def _docker(*args, **kwargs):
-    env = dict(os.environ, DOCKER_HOST=kwargs.pop("docker_host"))
-    env.update(kwargs.pop("env_extra", None) or {})
-    return subprocess.run([wk_engine.docker_cli()] + list(args), env=env, check=False, **kwargs)
+    return wk_engine.run_docker(args, kwargs.pop("docker_host"), **kwargs)
 
 
 def _label(docker_host, image):
