@@ -46,7 +46,7 @@ ENCRYPTION_OPTIONS = dict(
 )
 
 COMPRESSION_OPTIONS = dict(
-    level=dict(type="int", default=3),
+    level=dict(type="raw", default="auto"),
     threads=dict(type="int", default=0),
 )
 

@@ -19,7 +19,8 @@ import time
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils import rundir
-from ansible_collections.watchkeeper.ops.plugins.module_utils.compression import compression_facts, compression_stage
+from ansible_collections.watchkeeper.ops.plugins.module_utils.compression import (
+    compression_facts, compression_stage, resolve_level)
 from ansible_collections.watchkeeper.ops.plugins.module_utils.crypto import prepare_encryption
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ConfigError, WatchkeeperError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.lock import JobLock
@@ -120,7 +121,8 @@ class _Run(object):
         self.enc = prepare_encryption(self.params.get("encryption"), self.run_dir)
         self.secrets.extend(self.enc.secrets)
         comp = self.params.get("compression") or {}
-        self.level, self.threads = int(comp.get("level", 3)), int(comp.get("threads", 0))
+        self.level_requested = comp.get("level", "auto")
+        self.level, self.threads = resolve_level(self.level_requested), int(comp.get("threads", 0))
         compression_stage(self.level, self.threads)  # validates the options early
         self.ext = mf.stream_ext(True, self.enc.mode)
         self.timings["prepare_s"] += time.monotonic() - started
@@ -209,7 +211,7 @@ class _Run(object):
             "runner": {"host": socket.gethostname(), "collection_version": mf.COLLECTION_VERSION},
             "source": self.source_facts, "objects": objects, "sizes": dict(self.totals),
             "sha256": main[0]["sha256"] if main else objects[0]["sha256"],
-            "compression": compression_facts(self.level, self.threads), "encryption": self.enc.facts,
+            "compression": compression_facts(self.level, self.threads, requested=self.level_requested), "encryption": self.enc.facts,
             "phases": {k: round(v, 3) for k, v in self.timings.items()},
             "collection_version": mf.COLLECTION_VERSION,
         }
@@ -367,7 +369,7 @@ def plan_backup(params):
             ext = ".zst.gpg"
         comp = params.get("compression") or {}
         try:
-            compression_stage(comp.get("level", 3), comp.get("threads", 0))
+            compression_stage(resolve_level(comp.get("level", "auto")), comp.get("threads", 0))
         except WatchkeeperError as exc:
             problems.append(exc.describe())
         kind = params["source"].get("type")
