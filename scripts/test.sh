@@ -74,7 +74,16 @@ stage_docs() {
   return "$fail"
 }
 
-stage_lint() { (cd "$WS" && ansible-lint --profile production --offline); }
+# ansible-lint (through ansible-core) reads and writes ANSIBLE_HOME (~/.ansible by default: tmp, collections, roles,
+# galaxy caches): give every run a home of its own, removed afterwards, so the user's ~/.ansible is never read or
+# written and two runs at once do not share one (its project cache is .ansible in the workspace copy).
+stage_lint() {
+  (
+    lint_home=$(mktemp -d "${TMPDIR:-/tmp}/wk-lint-home.XXXXXX")
+    trap 'rm -rf "$lint_home"' EXIT
+    cd "$WS" && ANSIBLE_HOME="$lint_home" ansible-lint --profile production --offline
+  )
+}
 
 # Molecule scenarios on the docker driver (molecule/README.md), one after the other (each has its own container
 # and network; the default scenario proves the platform first); a failed scenario does not stop the next ones.
