@@ -73,6 +73,8 @@ def restore_spec():
         force=dict(type="bool", default=False),
         keep_replaced=dict(type="bool", default=False),
         no_owner=dict(type="bool", default=False),
+        restore_globals=dict(type="bool", default=False),
+        restore_globals_existing=dict(type="str", default="skip", choices=["skip", "fail"]),
         lock_timeout=dict(type="int", default=60),
         safety_backup=dict(type="dict", default={}, options=dict(
             job=dict(type="str"),

@@ -30,6 +30,7 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import (
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import fingerprint as policy_fp
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy.freshness import parse_duration
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore import files as rfiles
+from ansible_collections.watchkeeper.ops.plugins.module_utils.restore import globals as rglobals
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore import sqlite as rsqlite
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore.decrypt import DecryptionPlan
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore.fetch import (
@@ -84,6 +85,7 @@ class _Run(object):
         self.dump_path = None  # postgres: the decoded dump
         self.tree = None  # files: what was rebuilt
         self.filelist = None  # files: the backup's file list
+        self.globals = None  # postgres with restore_globals: what the replay of the globals object did
         self.deadline = self.started + params["timeout"] if params.get("timeout") else None
 
     def remaining(self):
@@ -191,6 +193,7 @@ class _Run(object):
     def download(self, storage, manifest):
         self.decryption.prepare()
         kind = manifest["source"]["kind"]
+        rglobals.require(self.params, manifest)  # restore_globals without a globals object fails before any download
         if kind == "postgres":
             self.dump_path = os.path.join(self.download_dir(), "%s.pgdump" % manifest["backup_id"])
             self.timed("download_decrypt_s", decode_to_file, storage, _objects(manifest, "dump")[0], self.decryption,
@@ -328,6 +331,8 @@ class _Run(object):
             out["target"] = self.target.describe()
         if self.safety:
             out["safety_backup"] = self.safety
+        if self.globals is not None:
+            out["globals"] = self.globals
         return out
 
 
@@ -343,10 +348,12 @@ def run_restore(params, mode="verify", check_mode=False, log=None):
             run.each_destination(run.check_available)
             if run.target:
                 run.target.plan()
+            run.globals = rglobals.apply(run)
         else:
             if run.target:
                 run.target.preflight()
             run.each_destination(run.download)
+            run.globals = rglobals.apply(run)  # roles before the database that needs them
             if run.kind == "postgres":
                 run.restore_postgres()
             run.timed("checks_s", run.run_checks)
