@@ -20,7 +20,7 @@ description:
     (databases are renamed after their connections are closed; files and directories are renamed). A failed restore or
     check leaves the target as it was.
   - Database restores keep owners and privileges (the roles must exist; C(pg_dumpall --globals-only) backups from
-    C(include_globals) restore them), unless O(no_owner=true).
+    C(include_globals) restore them, see O(restore_globals)), unless O(no_owner=true).
 author:
   - Watchkeeper Ops maintainers (@watchkeeper)
 extends_documentation_fragment:
@@ -66,6 +66,25 @@ options:
     description: (PostgreSQL) Restore without owners (C(pg_restore --no-owner)); every object then belongs to the login role.
     type: bool
     default: false
+  restore_globals:
+    description:
+      - (PostgreSQL) Before the database is restored, replay the backup's C(pg_dumpall --globals-only) object (taken with
+        the backup's C(source.include_globals)) on O(server), for a new server that lacks the roles.
+      - Roles that do not exist are created with their attributes, password hashes, settings, comments and memberships,
+        all in one transaction (all or none). A role that already exists is B(never altered) -- every statement about it
+        (C(CREATE)/C(ALTER ROLE), C(COMMENT), a membership granted to it) is skipped and listed in RV(globals).
+      - Tablespaces are not replayed (each needs a directory on the server's host); they are listed with a warning.
+      - A backup without a globals object fails before anything is downloaded.
+      - The login role needs C(CREATEROLE), or C(SUPERUSER) when the backup has superuser roles.
+    type: bool
+    default: false
+  restore_globals_existing:
+    description:
+      - What O(restore_globals=true) does when a role of the backup already exists on the server.
+      - V(skip) leaves it untouched and reports it; V(fail) fails the task before any statement runs.
+    type: str
+    default: skip
+    choices: [skip, fail]
   lock_timeout:
     description: Seconds to wait when another restore into the same target holds its lock in O(ops_state).
     type: int
@@ -119,6 +138,17 @@ EXAMPLES = r"""
     force: true
   register: restored
 
+- name: Rebuild on a new server, roles first (existing roles are left untouched and reported)
+  watchkeeper.ops.restore:
+    job: app-db
+    destinations: [{name: nas, type: local, path: /mnt/backups}]
+    decryption:
+      private_keys: [/etc/watchkeeper/keys/restore-private.asc]
+    server: {login_host: db2.internal, login_user: postgres, passfile: /etc/watchkeeper/pgpass}
+    target:
+      database: app
+    restore_globals: true
+
 - name: Restore an upload tree next to the live one
   watchkeeper.ops.restore:
     job: uploads
@@ -154,6 +184,22 @@ target:
     - In check mode also C(would_refuse) (the reason, or null) and C(safety_backup) (whether one would be taken).
   returned: always
   type: dict
+globals:
+  description:
+    - With O(restore_globals=true), what the replay of the globals object did. C(object) (its key),
+      C(roles_created) (C(would_create) in check mode), C(roles_existing) (left untouched), C(skipped) (each statement
+      not run, named by kind and role, never by its text, with the reason), C(warnings), and C(statements) (C(total),
+      C(applied), C(skipped)).
+  returned: when restore_globals is true and the backup is a PostgreSQL backup
+  type: dict
+  sample:
+    object: app-db/2026/11/27/20261127T090000Z-1a2b.globals.sql.zst.gpg
+    roles_created: [app, app_readonly]
+    roles_existing: [postgres]
+    skipped:
+      - {statement: ALTER ROLE postgres, reason: "role postgres exists on the server: left untouched"}
+    warnings: []
+    statements: {total: 12, applied: 8, skipped: 2}
 safety_backup:
   description: The safety backup taken before the target was replaced (job, backup_id, destinations with their manifest keys).
   returned: when a non-empty target was replaced
