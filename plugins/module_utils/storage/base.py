@@ -13,6 +13,13 @@ and confirms them:
   multipart/resumable uploads cancelled). Writers are used from one thread at a time.
 * ``put_bytes`` writes a small object atomically (manifests, lock-free metadata).
 * Reads stream in chunks; nothing loads a whole backup into memory.
+* Shared state (job locks, verification records; see ``shared_state.py``) needs three conditional
+  operations on small objects: ``create_exclusive`` (create only if absent: local ``link(2)`` of a
+  fully written file, S3 ``If-None-Match: *``, GCS ``if_generation_match=0``), ``read_versioned``
+  (content plus a version token: local inode and mtime, S3 ETag, GCS generation) and ``replace_if``
+  (replace only if the version is still the one read: local under ``flock``, S3 ``If-Match``, GCS
+  ``if_generation_match=<generation>``). No conditional delete is needed: a released lock is
+  overwritten with a release marker, so writers still need no delete rights.
 
 Every method raises ``StorageError`` (with ``destination`` set) on failure, never a
 library-specific exception, and no method ever includes credentials in a message.
@@ -24,6 +31,9 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import Stor
 
 ObjectInfo = collections.namedtuple("ObjectInfo", ["key", "size", "mtime"])
 """``key`` relative to the destination root, ``size`` in bytes, ``mtime`` aware datetime or None."""
+
+Versioned = collections.namedtuple("Versioned", ["data", "version"])
+"""The content of a small object and an opaque version token (a string) for ``replace_if``."""
 
 DEFAULT_CHUNK = 4 * 1024 * 1024
 
@@ -122,6 +132,24 @@ class Storage(object):
     def delete(self, key):
         """Delete one object; a missing key is not an error."""
         raise NotImplementedError
+
+    # -- conditional writes (shared state) ----------------------------------------------------
+    def create_exclusive(self, key, data):
+        """Create ``key`` holding ``data`` only if no object has that key. Returns the new version token, or
+        ``None`` when the key already exists (someone else created it first). A reader never sees a partly
+        written object. Raises ``StorageError`` when the store cannot enforce the condition."""
+        raise StorageError("destination type %s offers no conditional create" % self.kind, step="lock",
+                           destination=self.name, hint="use shared_state: local for this destination")
+
+    def read_versioned(self, key):
+        """``Versioned(data, version)`` of a small object, or ``None`` when it does not exist."""
+        raise StorageError("destination type %s offers no versioned read" % self.kind, step="lock", destination=self.name)
+
+    def replace_if(self, key, data, version):
+        """Replace ``key`` with ``data`` only if its version is still ``version``. Returns the new version token,
+        or ``None`` when the object changed or disappeared since it was read (someone else won)."""
+        raise StorageError("destination type %s offers no conditional replace" % self.kind, step="lock",
+                           destination=self.name, hint="use shared_state: local for this destination")
 
     def holds(self, key, now=None):
         """The provider's own holds that forbid deleting ``key`` now (S3 Object Lock, GCS holds and retention),

@@ -31,6 +31,7 @@ except ImportError:
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.base import (
     BucketStorage, DEFAULT_CHUNK, ObjectInfo, Writer)
+from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.gcs_cas import GCSConditional
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.gcs_holds import GCSHolds
 
 MIB = 1024 * 1024
@@ -126,7 +127,7 @@ class GCSWriter(Writer):
             self.stream.terminate()
 
 
-class GCSStorage(GCSHolds, BucketStorage):
+class GCSStorage(GCSHolds, GCSConditional, BucketStorage):
     kind = "gcs"
     scheme = "gs"
     writer_class = GCSWriter

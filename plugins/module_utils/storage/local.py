@@ -8,17 +8,24 @@ Objects are written to ``<final>.wk-partial-<random>``, fsynced, read back and h
 existing object) and the directory fsynced. An aborted writer removes its partial file. The
 root directory must exist: a missing NAS mount point must fail the backup, not fill the local
 disk under it.
+
+Conditional writes (shared state): ``create_exclusive`` writes a partial file and ``link(2)``s it
+to its name (EEXIST: someone else won; a reader never sees half a file); the version token is the
+file's inode and mtime; ``replace_if`` compares it and ``rename(2)``s a new file into place while
+holding ``flock`` on a hidden sidecar file (``<name>.wk-partial-cas``, skipped by listings), so two
+controllers sharing the directory over NFSv4 or locally never both replace the same version.
 """
 
 import datetime
 import errno
+import fcntl
 import hashlib
 import os
 import uuid
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.base import (
-    DEFAULT_CHUNK, ObjectInfo, Storage, Writer)
+    DEFAULT_CHUNK, ObjectInfo, Storage, Versioned, Writer)
 
 PARTIAL_MARK = ".wk-partial-"
 
@@ -172,6 +179,87 @@ class LocalStorage(Storage):
             if os.path.exists(partial):
                 os.unlink(partial)
         return ObjectInfo(key, len(data), _utc(os.stat(final).st_mtime))
+
+    # -- conditional writes -------------------------------------------------------------------
+    @staticmethod
+    def _read_version(path):
+        """``Versioned`` of a file: inode, mtime and a hash of the content (an inode number reused within one
+        timestamp tick still gives another token when the content differs)."""
+        with open(path, "rb") as handle:
+            data = handle.read()
+            st = os.fstat(handle.fileno())
+        return Versioned(data, "%d.%d.%s" % (st.st_ino, st.st_mtime_ns, hashlib.sha256(data).hexdigest()[:16]))
+
+    def _partial(self, final, data):
+        partial = "%s%s%s" % (final, PARTIAL_MARK, uuid.uuid4().hex[:12])
+        with open(partial, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return partial
+
+    def create_exclusive(self, key, data):
+        final = self.path_for(key)
+        self.makedirs(os.path.dirname(final))
+        partial = None
+        try:
+            partial = self._partial(final, data)
+            try:
+                os.link(partial, final)
+            except OSError as exc:
+                if exc.errno == errno.EEXIST:
+                    return None
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                    raise
+                # No hard links on this share: O_EXCL still lets exactly one run create the file.
+                try:
+                    fd = os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                except FileExistsError:
+                    return None
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            return self._read_version(final).version
+        except OSError as exc:
+            raise self.error("cannot create %s" % final, exc, step="lock")
+        finally:
+            if partial and os.path.exists(partial):
+                os.unlink(partial)
+
+    def read_versioned(self, key):
+        final = self.path_for(key)
+        try:
+            return self._read_version(final)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self.error("cannot read %s" % final, exc, step="lock")
+
+    def replace_if(self, key, data, version):
+        final = self.path_for(key)
+        partial = None
+        try:
+            fd = os.open(final + PARTIAL_MARK + "cas", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    current = self._read_version(final).version
+                except FileNotFoundError:
+                    return None
+                if current != version:
+                    return None
+                partial = self._partial(final, data)
+                os.rename(partial, final)
+                partial = None
+                return self._read_version(final).version
+            finally:
+                os.close(fd)  # closing the descriptor releases the flock
+        except OSError as exc:
+            raise self.error("cannot replace %s" % final, exc, step="lock")
+        finally:
+            if partial and os.path.exists(partial):
+                os.unlink(partial)
 
     def delete(self, key):
         try:

@@ -28,6 +28,7 @@ except ImportError:
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.base import (
     BucketStorage, DEFAULT_CHUNK, ObjectInfo, Writer)
+from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.s3_cas import S3Conditional
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.s3_holds import S3Holds
 
 MIB = 1024 * 1024
@@ -174,7 +175,7 @@ class S3Writer(Writer):
         self.upload_id = None
 
 
-class S3Storage(S3Holds, BucketStorage):
+class S3Storage(S3Holds, S3Conditional, BucketStorage):
     kind = "s3"
     scheme = "s3"
     writer_class = S3Writer
