@@ -7,6 +7,9 @@
 * Stages are processes connected by OS pipes. Between two processes a relay thread moves the
   bytes with ``os.splice`` (no copy through Python) and counts them, so the result knows the raw,
   compressed and stored sizes.
+* A producer may carry ``tap``, a callable that sees every raw byte it writes (the PostgreSQL dump's
+  content digests): its first hop then reads and writes instead of splicing (``TapRelay``), or, with
+  no stages, the main loop feeds it. Every other hop keeps splice.
 * The last stage's output is read in chunks by the calling thread, hashed once, and handed to one
   thread per destination through a bounded queue (backpressure instead of a local copy).
 * A destination that fails is dropped and reported; the stream goes on for the others. When all
@@ -27,7 +30,7 @@ import time
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import PipelineError, WatchkeeperError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.pipeline_io import (
-    PIPE_SIZE, Proc, Relay, Sink, close_all, grow_pipe, once_closer)
+    PIPE_SIZE, Proc, Relay, Sink, TapRelay, close_all, feed_tap, grow_pipe, once_closer)
 
 CHUNK = 4 * 1024 * 1024
 
@@ -64,7 +67,13 @@ class Stage(object):
 
 
 class ProcessProducer(Stage):
-    """The first stage, a process that reads nothing (stdin is /dev/null)."""
+    """The first stage, a process that reads nothing (stdin is /dev/null). ``tap``: optional
+    ``fn(bytes)`` that sees every byte the process writes, in order (never fails the stream)."""
+
+    def __init__(self, name, argv, env=None, pass_fds=(), cwd=None, tap=None):
+        super(ProcessProducer, self).__init__(name, argv, env, pass_fds, cwd)
+        self.tap = tap
+        self.tap_error = None
 
 
 class FunctionProducer(object):
@@ -142,6 +151,7 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
 
     first_name = producer.name
     read_fd = None
+    tap_holder = None
     try:
         # Start the producer, then each stage reading from the previous one through a relay.
         if isinstance(producer, FunctionProducer):
@@ -156,6 +166,7 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
             upstream_owned = False
             upstream_close = proc.close_stdout
         upstream_name = producer.name
+        tap_holder = producer if getattr(producer, "tap", None) is not None else None
         for stage in stages:
             pipe_r, pipe_w = os.pipe()
             grow_pipe(pipe_w)
@@ -165,7 +176,10 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
                 os.close(pipe_r)
                 close_all(stage.pass_fds)
             procs.append(proc)
-            relay = Relay(upstream_name, upstream_fd, pipe_w, upstream_close)
+            if tap_holder is not None and not relays:
+                relay = TapRelay(upstream_name, upstream_fd, pipe_w, upstream_close, producer.tap)
+            else:
+                relay = Relay(upstream_name, upstream_fd, pipe_w, upstream_close)
             relay.owned_src = upstream_owned
             relays.append(relay)
             relay.start()
@@ -185,6 +199,8 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
         while True:
             data = os.read(read_fd, PIPE_SIZE)
             if data:
+                if tap_holder is not None and not stages:
+                    feed_tap(tap_holder, data)
                 buf += data
             if len(buf) >= chunk_size or (not data and buf):
                 chunk = bytes(buf)
@@ -242,6 +258,8 @@ def run_stream(producer, stages, writers, timeout=None, progress=None, secrets=(
         result.stage_bytes[names[index]] = relay.count
     result.stage_bytes[names[-1]] = result.stored_bytes
     result.raw_bytes = result.stage_bytes[first_name]
+    if tap_holder is not None and relays and isinstance(relays[0], TapRelay) and relays[0].tap_error is not None:
+        producer.tap_error = relays[0].tap_error
 
     errors = _stage_errors(producer, statuses, relays, secrets)
     if timed_out.is_set():

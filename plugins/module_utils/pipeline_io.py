@@ -7,6 +7,9 @@
 * ``Relay``: moves bytes between two pipes with ``os.splice`` (no copy through Python) and counts
   them; when the next stage stops reading it closes the upstream pipe, so the upstream process
   gets SIGPIPE instead of blocking forever.
+* ``TapRelay``: the same for the first hop of a producer that has a ``tap`` (the PostgreSQL dump's
+  content digests): large reads and writes through a memoryview, each read also handed to the tap.
+  A tap that raises is dropped (its error kept); the stream never fails for it.
 * ``Sink``: feeds one destination's writer from a bounded queue; on error it drains and discards,
   so one failed destination never stalls the others.
 """
@@ -128,6 +131,46 @@ class Relay(threading.Thread):
         while view:
             view = view[os.write(self.dst_fd, view):]
         return len(data)
+
+
+class TapRelay(Relay):
+    """A relay that also hands every read to ``tap(bytes)`` (read/write instead of splice)."""
+
+    def __init__(self, name, src_fd, dst_fd, close_src, tap):
+        super(TapRelay, self).__init__(name, src_fd, dst_fd, close_src)
+        self.tap = tap
+        self.tap_error = None
+
+    def run(self):
+        try:
+            while True:
+                data = os.read(self.src_fd, PIPE_SIZE)
+                if not data:
+                    break
+                self.count += len(data)
+                feed_tap(self, data)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self.dst_fd, view):]
+        except OSError as exc:
+            self.error = exc
+            self.close_src()
+        finally:
+            try:
+                os.close(self.dst_fd)
+            except OSError:
+                pass
+
+
+def feed_tap(holder, data):
+    """``holder.tap(data)``; a tap that raises is dropped and its error kept in ``holder.tap_error``."""
+    if holder.tap is None:
+        return
+    try:
+        holder.tap(data)
+    except Exception as exc:  # pylint: disable=broad-except
+        holder.tap = None
+        holder.tap_error = exc
 
 
 class Sink(threading.Thread):
