@@ -436,7 +436,7 @@ def test_every_required_variable_has_a_question_or_a_default(data, reads):
     assert not unanswered_required(data, reads)
     assert header_variables(os.path.join(PLAYBOOKS, "database_recovery.yml")) == {
         "recovery_job": True, "recovery_target": True, "recovery_confirm": True, "recovery_backup_id": False,
-        "recovery_at_or_before": False, "recovery_force": False}
+        "recovery_at_or_before": False, "recovery_verified_only": False, "recovery_force": False, "recovery_host": False}
 
 
 def test_every_variable_of_a_runbook_header_is_read(data, reads):
