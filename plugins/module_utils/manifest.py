@@ -25,7 +25,7 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ManifestError
 
 SCHEMA = "watchkeeper.ops/backup-manifest"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: fingerprint method copy-sha256-v2 (content digest of every table); 1 still reads
 COLLECTION_VERSION = "1.0.0"
 MANIFEST_SUFFIX = ".manifest.json"
 JOB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -3,9 +3,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Compare a backup's data fingerprint with the one recomputed on the restored data (pure).
 
-Both sides are ``{"schema.table": {"rows": N, "checksum": "..."}}``. Every difference becomes one
-check naming the table, what the manifest expected and what the restore holds: a table missing or
-extra, a row count, a checksum. Tables whose data the backup excluded expect no rows.
+Both sides are ``{"schema.table": {"rows": N, "checksum": "...", "sha256": "..."}}``. Every difference
+becomes one check naming the table, what the manifest expected and what the restore holds: a table
+missing or extra, a row count, a checksum (SQL md5 of ``checksum_tables``), a content digest (SHA-256
+of the table's ``COPY`` data in the dump, manifests of method ``copy-sha256-v2``). Tables whose data the
+backup excluded expect no rows. A content digest is compared only when the found side has one (the
+content check ran); manifests without digests (``rows+md5sum-v1``) compare as before.
 """
 
 
@@ -27,6 +30,8 @@ def compare(expected, found):
         ok = want_rows == have.get("rows")
         checks.append(_check(table, "rows", ok, want_rows, have.get("rows"),
                              None if ok else "table %s: expected %s rows, found %s" % (table, want_rows, have.get("rows"))))
+        if "sha256" in want and "sha256" in have and not want.get("data_excluded"):
+            checks.append(_content_check(table, want["sha256"], have["sha256"]))
         if want.get("checksum") is not None:
             ok = want["checksum"] == have.get("checksum")
             checks.append(_check(table, "checksum", ok, want["checksum"], have.get("checksum"),
@@ -35,8 +40,34 @@ def compare(expected, found):
     return checks
 
 
+def _content_check(table, want, have):
+    ok = want == have
+    if ok:
+        detail = None
+    elif have is None:
+        detail = "table %s: content differs from the backup (sha256 %s expected, no data found)" % (table, want)
+    elif want is None:
+        detail = "table %s: content differs from the backup (no data expected, sha256 %s found)" % (table, have)
+    else:
+        detail = "table %s: content differs from the backup (sha256 %s expected, %s found)" % (table, want, have)
+    return _check(table, "sha256", ok, want, have, detail)
+
+
+def compare_large_objects(expected, found):
+    """One check of the large objects (count and one SHA-256 over all of them); ``expected``/``found``
+    are ``{"count", "sha256"}`` or None (none)."""
+    want = expected or {"count": 0, "sha256": None}
+    have = found or {"count": 0, "sha256": None}
+    ok = want.get("count") == have.get("count") and want.get("sha256") == have.get("sha256")
+    detail = None if ok else "large objects: content differs from the backup (%s objects, sha256 %s expected; " \
+        "%s objects, sha256 %s found)" % (want.get("count"), want.get("sha256"), have.get("count"), have.get("sha256"))
+    return {"name": "fingerprint large objects", "kind": "content", "table": "large objects", "field": "sha256",
+            "passed": ok, "expected": want.get("sha256"), "found": have.get("sha256"), "detail": detail}
+
+
 def _check(table, field, passed, expected, found, detail):
-    return {"name": "fingerprint %s %s" % (table, field), "kind": "checksum" if field == "checksum" else "fingerprint",
+    kind = {"checksum": "checksum", "sha256": "content"}.get(field, "fingerprint")
+    return {"name": "fingerprint %s %s" % (table, field), "kind": kind,
             "table": table, "field": field, "passed": passed, "expected": expected, "found": found, "detail": detail}
 
 

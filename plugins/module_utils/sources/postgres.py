@@ -6,8 +6,10 @@ snapshot, and optionally ``pg_dumpall --globals-only``.
 
 The snapshot is exported from a ``REPEATABLE READ, READ ONLY`` transaction that stays open for
 the whole dump; ``pg_dump --snapshot`` dumps exactly that data while the same transaction counts
-every table's rows and checksums the tables the user named. A restore that reproduces the
-fingerprint restored the same data.
+every table's rows and checksums the tables the user named. The dump stream itself is digested as
+it passes (``pgdump_content``): every table's data block gets a SHA-256, so the manifest holds a
+content fingerprint of every table without a second read of the database. A restore that
+reproduces the fingerprint restored the same data.
 
 Passwords never reach argv: libpq tools get a private ``PGPASSFILE`` (mode 0600, removed at
 the end); connection parameters travel in ``PG*`` environment variables.
@@ -21,6 +23,7 @@ import tempfile
 import threading
 import time
 
+from ansible_collections.watchkeeper.ops.plugins.module_utils import pgdump_content
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import SourceError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.pipeline import ProcessProducer
 from ansible_collections.watchkeeper.ops.plugins.module_utils.sources.base import Artifact, Source
@@ -177,6 +180,8 @@ class PostgresSource(Source):
         self.fingerprint = None
         self._fp_thread = None
         self._fp_error = None
+        self._stream_fp = None
+        self._copy_settings = None
 
     # -- connection ------------------------------------------------------------------------
     @staticmethod
@@ -249,18 +254,28 @@ class PostgresSource(Source):
             cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cur.execute("SELECT pg_export_snapshot()")
             self.snapshot = cur.fetchone()[0]
+            if self.spec.get("fingerprint", True):
+                self._copy_settings = pgdump_content.read_settings(cur)
         argv = [self.dump_path, "--format=custom", "--compress=0", "--no-password", "--snapshot=%s" % self.snapshot]
         for name in self.spec.get("exclude_table_data") or []:
             argv.append("--exclude-table-data=%s" % quote_pattern(name))
         argv += ["--dbname=%s" % self.params["dbname"]]
+        tap = None
         if self.spec.get("fingerprint", True):
+            self._stream_fp = pgdump_content.StreamFingerprint()
+            tap = self._stream_fp.tap
             self._fp_thread = threading.Thread(target=self._take_fingerprint, name="fingerprint", daemon=True)
             self._fp_thread.start()
-        yield Artifact("dump", ".pgdump", ProcessProducer("pg_dump", argv, env=self._env()), secrets=secrets)
+        yield Artifact("dump", ".pgdump", ProcessProducer("pg_dump", argv, env=self._env(), tap=tap), secrets=secrets)
         if self._fp_thread is not None:
             self._fp_thread.join()
         if self._fp_error is not None:
             raise self._fp_error
+        if self._stream_fp is not None and self.fingerprint is not None:
+            stream = self._stream_fp.finish()
+            self.fingerprint = pgdump_content.merge(self.fingerprint, stream, self._copy_settings,
+                                                    self.facts.get("client_version"), self._stream_fp.seconds,
+                                                    self._stream_fp.error)
 
     def _take_fingerprint(self):
         started = time.monotonic()
