@@ -150,6 +150,16 @@ options:
         backup.
     type: path
     default: /var/lib/watchkeeper
+  shared_state:
+    description:
+      - V(destination) (the default) also writes the record of a passed verification to the destination the backup
+        was read from, as C(_ops_state/<job>/verified/<backup_id>.json) (conditional create; a newer verification
+        replaces an older record), so M(watchkeeper.ops.retention_purge) on any controller sees it. A record that
+        cannot be written there is logged; the local record is always written.
+      - V(local) writes the record to O(ops_state) only. See C(docs/several-controllers.md).
+    type: str
+    choices: [destination, local]
+    default: destination
   timeout:
     description: Seconds the whole run may take; stages still running are stopped and everything is cleaned up.
     type: int

@@ -90,4 +90,15 @@ options:
         object "succeeds" by adding a delete marker, which hides the backup from every reader; keep this on there.
     type: bool
     default: true
+  shared_state:
+    description:
+      - Where the job lock and the restore verification records live when several controllers (AWX nodes) run jobs.
+      - V(destination) (the default) also takes the job lock in every destination (C(_ops_state/<job>/job.lock),
+        sorted by name; a destination whose lock cannot be taken is not purged and fails the task), and reads the
+        verification records of every destination (C(_ops_state/<job>/verified/)) together with the local ones, so a
+        verification run on another controller protects its backup here. See C(docs/several-controllers.md).
+      - V(local) uses only O(ops_state), as with a single controller.
+    type: str
+    choices: [destination, local]
+    default: destination
 '''

@@ -61,6 +61,7 @@ def backup_argument_spec():
                         mutually_exclusive=[("passphrase_file", "passphrase")]),
         compression=dict(type="dict", default={}, options=copy.deepcopy(COMPRESSION_OPTIONS)),
         ops_state=dict(type="path", default="/var/lib/watchkeeper"),
+        shared_state=dict(type="str", default="destination", choices=["destination", "local"]),
         lock_timeout=dict(type="int", default=60),
         timeout=dict(type="int", default=21600),
         tmp_dir=dict(type="path"),

@@ -55,6 +55,7 @@ def common_spec():
         scratch_dir=dict(type="path"),
         scratch_max_age=dict(type="str", default="24h"),
         ops_state=dict(type="path", default="/var/lib/watchkeeper"),
+        shared_state=dict(type="str", default="destination", choices=["destination", "local"]),
         timeout=dict(type="int", default=21600),
         tmp_dir=dict(type="path"),
     )

@@ -219,6 +219,18 @@ options:
         for every runner that backs up the same job, so that two runs never write at once.
     type: path
     default: /var/lib/watchkeeper
+  shared_state:
+    description:
+      - V(destination) (the default) also takes the job lock in every destination, as C(_ops_state/<job>/job.lock)
+        (S3 C(If-None-Match)/C(If-Match), GCS generation preconditions, C(link)/C(flock) on a local or NAS path), in
+        sorted order, after the lock in O(ops_state). Two controllers (AWX nodes) with separate disks then never both
+        back up the same job. A destination whose lock cannot be taken (unreachable, or a store without conditional
+        writes) gets no backup and fails the task; a lock held by another run fails the run naming the holder.
+      - V(local) locks O(ops_state) only (one controller, or an O(ops_state) on shared storage).
+      - See C(docs/several-controllers.md).
+    type: str
+    choices: [destination, local]
+    default: destination
   lock_timeout:
     description: Seconds to wait for another run of the same job to finish before failing.
     type: int
@@ -394,7 +406,10 @@ timings:
   type: dict
   sample: {prepare_s: 0.21, lock_wait_s: 0.0, cleanup_s: 0.01, stream_s: 9.8, commit_s: 0.4, manifest_s: 0.02, total_s: 10.45}
 lock:
-  description: Lock file path, seconds waited, and the holders of stale locks that were broken.
+  description:
+    - Lock file path, seconds waited, and the holders of stale locks that were broken.
+    - With O(shared_state=destination), C(destinations) lists the lock taken in each destination (C(destination),
+      C(key), C(waited_s), C(broke_stale)).
   returned: always
   type: dict
 cleaned_incomplete:

@@ -379,10 +379,11 @@ def _record(params, mode, result, log):
 
     A record that cannot be written does not undo the proof: it is logged and returned as None."""
     try:
-        return verified.write(params["ops_state"], result["job"], result["backup_id"], {
+        # Locally and (shared_state: destination) in the destination it was verified from, for every controller.
+        return verified.record(params, result["job"], result["backup_id"], {
             "verified_at": clock.isoformat(clock.now()), "mode": mode,
             "destination": (result.get("destination") or {}).get("name"),
-            "checks": len(result.get("checks") or [])})
+            "checks": len(result.get("checks") or [])}, log=log)[0]
     except (OSError, ValueError, WatchkeeperError) as exc:
         if log:
             log("restore: could not write the verification record: %s" % exc)

@@ -27,5 +27,6 @@ BACKUPS_OPTIONS = dict(
     purge_damaged=dict(type="bool", default=False),
     provider_holds=dict(type="bool", default=True),
     ops_state=dict(type="path", default="/var/lib/watchkeeper"),
+    shared_state=dict(type="str", default="destination", choices=["destination", "local"]),
     lock_timeout=dict(type="int", default=60),
 )
