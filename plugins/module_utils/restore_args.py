@@ -37,6 +37,7 @@ ASSERTION_OPTIONS = dict(
 
 CHECKS_OPTIONS = dict(
     fingerprint=dict(type="bool", default=True),
+    content=dict(type="str", default="database", choices=["database", "dump", "none"]),
     assertions=dict(type="list", elements="dict", default=[], options=ASSERTION_OPTIONS),
 )
 
@@ -62,7 +63,9 @@ def common_spec():
 
 
 def restore_verify_spec():
-    return common_spec()
+    spec = common_spec()
+    spec["existing_database"] = dict(type="str")
+    return spec
 
 
 def restore_spec():
