@@ -19,6 +19,7 @@ import time
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils import rundir
+from ansible_collections.watchkeeper.ops.plugins.module_utils import shared_state
 from ansible_collections.watchkeeper.ops.plugins.module_utils.compression import (
     compression_facts, compression_stage, resolve_level)
 from ansible_collections.watchkeeper.ops.plugins.module_utils.crypto import prepare_encryption
@@ -294,18 +295,24 @@ class _Run(object):
 def run_backup(params, log=None):
     """Run one backup. Returns the result dict, or raises ``BackupFailed`` (carrying it)."""
     run = _Run(params, log)
-    lock = None
+    lock = shared = None
     try:
         run.prepare()
         lock = JobLock(params["ops_state"], "job-%s" % run.job, module="backup")
         started = time.monotonic()
-        lock.acquire(timeout=params.get("lock_timeout", 60))
+        timeout = params.get("lock_timeout", 60)
+        lock.acquire(timeout=timeout)
+        run.lock_info = {"path": lock.path, "waited_s": round(lock.waited_s, 3), "broke_stale": lock.broke}
+        if shared_state.mode(params) == "destination":
+            # Several controllers: the job lock in every destination too (sorted names); an unreachable one fails.
+            shared = shared_state.DestinationLocks(run.storages, run.job, "backup")
+            shared.acquire(max(0.0, timeout - (time.monotonic() - started)), run.fail_destination)
+            run.lock_info["destinations"] = shared.facts()
         run.timings["lock_wait_s"] = time.monotonic() - started
         # The backup starts once the lock is held: a run that waited must not be dated (nor sorted,
         # by its id) before the end of the run it waited for.
         run.created = clock.now()
         run.backup_id = mf.new_backup_id(run.created)
-        run.lock_info = {"path": lock.path, "waited_s": round(lock.waited_s, 3), "broke_stale": lock.broke}
         started = time.monotonic()
         for storage in run.storages:
             try:
@@ -314,6 +321,8 @@ def run_backup(params, log=None):
                 run.fail_destination(storage.name, exc)
         run.timings["cleanup_s"] = time.monotonic() - started
         run.stream_all()
+        for name, exc in (shared.lost() if shared else {}).items():
+            run.fail_destination(name, exc)  # another run took the lock over: never publish a manifest there
         run.write_manifests()
         result = run.result()
         if result["status"] != "ok":
@@ -336,6 +345,8 @@ def run_backup(params, log=None):
         run.discard_orphans()
         raise BackupFailed(exc, run.result())
     finally:
+        if shared is not None:
+            shared.release()
         if lock is not None:
             lock.release()
         run.close()
@@ -396,6 +407,8 @@ def plan_backup(params):
         lock = JobLock(params["ops_state"], "job-%s" % job, module="backup")
         holder = lock.read()
         plan["lock"] = {"path": lock.path, "held_by": holder}
+        if shared_state.mode(params) == "destination":
+            plan["lock"]["destinations"] = [_shared_holder(s, job) for s in storages]
     finally:
         if source is not None:
             source.close()
@@ -405,3 +418,14 @@ def plan_backup(params):
         for storage in storages:
             storage.close()
     return plan, problems
+
+
+def _shared_holder(storage, job):
+    """check_mode: who holds the job lock in one destination (read only)."""
+    lock = shared_state.DestinationLock(storage, job)
+    entry = {"destination": storage.name, "key": lock.describe()}
+    try:
+        entry["held_by"] = lock.read()
+    except WatchkeeperError as exc:
+        entry["error"] = exc.describe()
+    return entry

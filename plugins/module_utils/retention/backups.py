@@ -16,6 +16,7 @@ One destination failing never stops the others; ``run`` returns the failures and
 import time
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
+from ansible_collections.watchkeeper.ops.plugins.module_utils import shared_state
 from ansible_collections.watchkeeper.ops.plugins.module_utils import verified as verified_records
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog import read_catalog
@@ -85,19 +86,26 @@ def run(params, check_mode, now, log=None):
     opts = {"grace_s": grace_s, "purge_damaged": bool(params.get("purge_damaged")),
             "provider_holds": params.get("provider_holds", True) is not False, "check_mode": check_mode}
     ops_state = params.get("ops_state") or "/var/lib/watchkeeper"
-    lock = None
+    lock = shared = None
+    unlocked = {}  # destinations whose shared lock could not be taken: not purged, reported as failed
     if not check_mode:  # a dry run deletes nothing, so it never waits for a backup
         lock = JobLock(ops_state, "job-%s" % job, module="retention_purge")
         lock.acquire(timeout=params.get("lock_timeout", 60))
     try:
-        verified = read_verified(ops_state, job)
+        if not check_mode:
+            shared, unlocked = shared_state.lock_destinations(params, [s for s, _p in dests.values()], job,
+                                                              "retention_purge", params.get("lock_timeout", 60))
+        verified = set(verified_records.read_union(ops_state, job, [s for s, _p in dests.values()], params))
         outcomes, failures = {}, []
         for name, (spec, policy) in dests.items():
-            out = Purge(spec, job, policy, now, verified, opts, log).run()
+            purge = Purge(spec, job, policy, now, verified, opts, log)
+            out = dict(purge.out, status="failed", error=unlocked[name], step="lock") if name in unlocked else purge.run()
             outcomes[name] = out
             if out["status"] != "ok":
                 failures.append("destination %s: %s" % (name, out["error"]))
     finally:
+        if shared is not None:
+            shared.release()
         if lock is not None:
             lock.release()
     return _result(job, outcomes, check_mode), failures
