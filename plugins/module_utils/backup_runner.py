@@ -17,6 +17,7 @@ import threading
 import time
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
+from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog_index
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils import rundir
 from ansible_collections.watchkeeper.ops.plugins.module_utils import shared_state
@@ -233,6 +234,12 @@ class _Run(object):
                 self.manifests[storage.name] = key
             except WatchkeeperError as exc:
                 self.fail_destination(storage.name, exc)
+                continue
+            try:  # the backup is complete without it: a full listing still finds the manifest
+                catalog_index.write(storage, self.manifest, key, data)
+            except WatchkeeperError as exc:
+                self.warnings.append("destination %s: the index entry of this backup was not written (%s); a full "
+                                     "listing still finds it" % (storage.name, exc.describe()))
         if self.manifests and hasattr(self.source, "save_index"):
             try:
                 self.source.save_index(self.backup_id)
@@ -389,7 +396,8 @@ def plan_backup(params):
             roles.insert(0, ("globals", ".sql"))
         if kind == "files" and params["source"].get("mode") == "incremental":
             roles = [("filelist", ".json")]
-        keys = [mf.object_key(job, backup_id, role, e + ext) for role, e in roles] + [mf.manifest_key(job, backup_id)]
+        keys = [mf.object_key(job, backup_id, role, e + ext) for role, e in roles] + [
+            mf.manifest_key(job, backup_id), catalog_index.index_key(job, backup_id)]
         if kind == "files" and params["source"].get("mode") == "incremental":
             keys.insert(0, mf.pack_key(job, "<new-pack-id>", ".tar" + ext) + " (new packs only)")
         plan["keys"] = keys

@@ -13,6 +13,22 @@ Manifests are immutable (written once, never replaced), so a reader may keep par
 local cache keyed by key and size: the first listing of a destination reads every manifest, later
 ones read only new manifests. Object presence and sizes are checked against a fresh listing every
 time; integrity sweeps read everything.
+
+Two ways to list (``mode``):
+
+* ``full``: one listing of every key under ``<job>/`` (a ``Listing``, which retention shares with the catalog
+  so that a purge lists each destination once). Every backup's objects are checked against it; index entries
+  without a manifest are reported as ``orphans``, manifests without an index entry as ``unindexed``.
+* ``index``: lists only ``<job>/_index/`` (one key per backup, see ``catalog_index``) and takes manifests and
+  index entries from the cache, so a warm listing reads O(backups) keys and no data key. The newest backups
+  are confirmed object by object (``stat``) until one is valid: the freshness verdict and ``latest`` are as
+  proven as with a full listing; older backups are reported as their index and manifest say
+  (``checked: index``). It falls back to a full listing when there is no cache, on the first listing of a
+  destination on this host, while the last full listing found manifests without an index entry (backups
+  written before index entries existed), and when the job has no index entry at all.
+
+Keys under ``<job>/_<name>/`` (index entries, lock and verification records), ``packs/`` and ``holds/``
+belong to no run: they are never backups or incomplete runs.
 """
 
 import concurrent.futures
@@ -21,6 +37,7 @@ import json
 import os
 import uuid
 
+from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog_index as cindex
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
@@ -28,9 +45,9 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import Watc
 READERS = 16
 
 
-def _entry(backup_id, key, manifest, problems):
+def _entry(backup_id, key, manifest, problems, checked="objects"):
     entry = {"backup_id": backup_id, "manifest_key": key, "created_at": None, "completed_at": None,
-             "valid": not problems, "problems": problems}
+             "valid": not problems, "problems": problems, "checked": checked}
     if manifest:
         entry.update(created_at=manifest.get("created_at"), completed_at=manifest.get("completed_at"),
                      sizes=manifest.get("sizes"), sha256=manifest.get("sha256"),
@@ -50,12 +67,14 @@ class ManifestCache(object):
         name = hashlib.sha1(("%s\n%s" % (location, job)).encode("utf-8")).hexdigest()
         self.path = os.path.join(cache_dir, "%s.json" % name)
         self.entries = {}
+        self.meta = {}
         self.dirty = False
         try:
             with open(self.path, "r") as handle:
                 doc = json.load(handle)
             if doc.get("location") == location and doc.get("job") == job:
                 self.entries = doc.get("manifests", {})
+                self.meta = doc.get("meta") or {}
         except (OSError, ValueError):
             pass
         self.location = location
@@ -65,9 +84,19 @@ class ManifestCache(object):
         entry = self.entries.get(key)
         return entry[1] if entry and entry[0] == size else None
 
+    def get_any(self, key):
+        """``(size, manifest)`` cached for ``key`` whatever its size, or None."""
+        entry = self.entries.get(key)
+        return (entry[0], entry[1]) if entry else None
+
     def put(self, key, size, manifest):
         self.entries[key] = [size, manifest]
         self.dirty = True
+
+    def set_meta(self, name, value):
+        if self.meta.get(name) != value:
+            self.meta[name] = value
+            self.dirty = True
 
     def prune(self, keys):
         for key in set(self.entries) - set(keys):
@@ -82,27 +111,113 @@ class ManifestCache(object):
             tmp = "%s.tmp-%s" % (self.path, uuid.uuid4().hex[:8])
             with open(tmp, "w") as handle:
                 # dumps, not dump: json.dump encodes in pure Python, several times slower
-                handle.write(json.dumps({"location": self.location, "job": self.job, "manifests": self.entries}))
+                handle.write(json.dumps({"location": self.location, "job": self.job, "manifests": self.entries,
+                                         "meta": self.meta}))
             os.replace(tmp, self.path)
         except OSError:
             pass  # a cache that cannot be written only costs speed
 
 
-def read_catalog(storage, job, validate=True, readers=READERS, cache_dir=None):
-    """Returns ``(backups, incomplete)``: backups newest first (dicts), and the ids of incomplete runs."""
+class Listing(object):
+    """One listing of every key under ``<job>/`` in one destination: ``sizes`` and ``mtimes`` by key.
+
+    Retention reads the catalog from the listing it also uses for sizes, packs and incomplete runs, so each
+    destination is listed once per run."""
+
+    def __init__(self, storage, job):
+        self.job = job
+        self.location = storage.describe()
+        self.sizes = {}
+        self.mtimes = {}
+        for info in storage.list(job + "/"):
+            self.sizes[info.key] = info.size
+            self.mtimes[info.key] = info.mtime
+
+
+class Catalog(object):
+    """What ``read`` found: ``backups`` newest first, ``incomplete`` run ids, ``orphans`` (index entries
+    without a readable manifest: ``{backup_id, index_key, problem}``), ``unindexed`` (ids of backups without an
+    index entry; ``None`` when not known), ``listing`` (``full`` or ``index``) and ``reason`` (why a full
+    listing was used when the index was asked for)."""
+
+    def __init__(self, backups, incomplete, orphans, unindexed, listing, reason=None):
+        self.backups, self.incomplete, self.orphans = backups, incomplete, orphans
+        self.unindexed, self.listing, self.reason = unindexed, listing, reason
+
+
+def read_catalog(storage, job, validate=True, readers=READERS, cache_dir=None, listing=None):
+    """Returns ``(backups, incomplete)`` of a full listing: backups newest first (dicts), and the ids of
+    incomplete runs. ``read`` returns the whole ``Catalog``."""
+    found = read(storage, job, validate=validate, readers=readers, cache_dir=cache_dir, listing=listing)
+    return found.backups, found.incomplete
+
+
+def read(storage, job, validate=True, readers=READERS, cache_dir=None, listing=None, mode="full"):
+    """The ``Catalog`` of ``job`` in ``storage``; ``listing`` (a ``Listing`` of this job) saves the listing."""
     cache = ManifestCache(cache_dir, storage.describe(), job) if cache_dir and validate else None
-    sizes = {}
-    manifests = {}
-    for info in storage.list(job + "/"):
-        sizes[info.key] = info.size
-        backup_id = mf.parse_manifest_key(job, info.key)
+    reason = None
+    if mode == "index":
+        reason = _full_needed(cache, validate)
+        if reason is None:
+            found = _read_indexed(storage, job, cache, readers)
+            if found is not None:
+                cache.save()
+                return found
+            reason = "the job has no index entry in this destination"
+    found = _read_full(storage, job, validate, readers, cache, listing or Listing(storage, job))
+    found.reason = reason
+    if cache:
+        cache.set_meta("full", {"unindexed": len(found.unindexed or [])})
+        cache.save()
+    return found
+
+
+def _full_needed(cache, validate):
+    if not validate:
+        return "validate is false"
+    if cache is None:
+        return "no cache directory (the index listing needs cached manifests)"
+    last = cache.meta.get("full")
+    if last is None:
+        return "first listing of this destination and job on this host"
+    if last.get("unindexed"):
+        return "the last full listing found %d backups without an index entry" % last["unindexed"]
+    return None
+
+
+def _identity(manifest, job, backup_id):
+    if manifest["job"] != job or manifest["backup_id"] != backup_id:
+        return ["manifest names %s/%s, not %s/%s" % (manifest["job"], manifest["backup_id"], job, backup_id)]
+    return []
+
+
+def _object_problems(manifest, sizes):
+    problems = []
+    for key_needed, size in _needed(manifest):
+        if key_needed not in sizes or sizes[key_needed] is None:
+            problems.append("object %s is missing" % key_needed)
+        elif size is not None and sizes[key_needed] != size:
+            problems.append("object %s has %d bytes, manifest says %d" % (key_needed, sizes[key_needed], size))
+    return problems
+
+
+def _read_full(storage, job, validate, readers, cache, listing):
+    sizes = listing.sizes
+    manifests, indexed = {}, {}
+    for key in sizes:
+        if cindex.outside_runs(job, key):
+            backup_id = cindex.parse_index_key(job, key)
+            if backup_id:
+                indexed[backup_id] = key
+            continue
+        backup_id = mf.parse_manifest_key(job, key)
         if backup_id:
-            manifests[backup_id] = info.key
+            manifests[backup_id] = key
 
     def load(item):
         backup_id, key = item
         if not validate:
-            return _entry(backup_id, key, None, [])
+            return _entry(backup_id, key, None, [], checked="none")
         manifest = cache.get(key, sizes[key]) if cache else None
         if manifest is None:
             try:
@@ -111,38 +226,115 @@ def read_catalog(storage, job, validate=True, readers=READERS, cache_dir=None):
                 return _entry(backup_id, key, None, [exc.msg])
             if cache:
                 cache.put(key, sizes[key], manifest)
-        problems = []
-        if manifest["job"] != job or manifest["backup_id"] != backup_id:
-            problems.append("manifest names %s/%s, not %s/%s" % (manifest["job"], manifest["backup_id"], job, backup_id))
-        for key_needed, size in _needed(manifest):
-            if key_needed not in sizes:
-                problems.append("object %s is missing" % key_needed)
-            elif size is not None and sizes[key_needed] != size:
-                problems.append("object %s has %d bytes, manifest says %d" % (key_needed, sizes[key_needed], size))
-        return _entry(backup_id, key, manifest, problems)
+        return _entry(backup_id, key, manifest, _identity(manifest, job, backup_id) + _object_problems(manifest, sizes))
 
     items = sorted(manifests.items(), reverse=True)
     if cache:
-        cache.prune(manifests.values())
+        cache.prune(set(manifests.values()) | set(indexed.values()))
     uncached = [i for i in items if not cache or cache.get(i[1], sizes[i[1]]) is None]
     if len(uncached) > 1 and validate:
         with concurrent.futures.ThreadPoolExecutor(max_workers=readers) as pool:
             backups = list(pool.map(load, items))
     else:
         backups = [load(item) for item in items]
-    if cache:
-        cache.save()
+    for entry in backups:
+        entry["indexed"] = entry["backup_id"] in indexed
 
     incomplete = set()
     manifest_keys = set(manifests.values())
     for key in sizes:
-        if key in manifest_keys or key.startswith(job + "/packs/") or key.startswith(job + "/holds/"):
+        if key in manifest_keys or cindex.outside_runs(job, key):
             continue
         name = key.rsplit("/", 1)[-1]
         backup_id = name.split(".", 1)[0]
         if mf.BACKUP_ID_RE.match(backup_id) and backup_id not in manifests:
             incomplete.add(backup_id)
-    return backups, sorted(incomplete, reverse=True)
+    orphans = [{"backup_id": i, "index_key": k, "problem": "index entry without a manifest (%s is missing)"
+                % mf.manifest_key(job, i)} for i, k in sorted(indexed.items(), reverse=True) if i not in manifests]
+    unindexed = sorted((i for i in manifests if i not in indexed), reverse=True)
+    return Catalog(backups, sorted(incomplete, reverse=True), orphans, unindexed, "full")
+
+
+def _read_indexed(storage, job, cache, readers):
+    """The catalog from ``<job>/_index/``; None when the job has no index entry (the caller lists in full)."""
+    infos = {}
+    for info in storage.list(cindex.index_prefix(job)):
+        backup_id = cindex.parse_index_key(job, info.key)
+        if backup_id:
+            infos[backup_id] = info
+    if not infos:
+        return None
+    manifests = {}
+
+    def load(backup_id):
+        key = mf.manifest_key(job, backup_id)
+        cached = cache.get_any(key)
+        if cached is not None:
+            manifests[backup_id] = cached
+            return _entry(backup_id, key, cached[1], _identity(cached[1], job, backup_id), checked="index"), None
+        info = infos[backup_id]
+        try:  # a backup not seen before on this host: its index entry, then its manifest
+            doc = cindex.loads(storage.get_bytes(info.key, max_bytes=cindex.MAX_INDEX_BYTES), info.key, job, backup_id)
+            stat = storage.stat(key)
+        except WatchkeeperError as exc:
+            return None, {"backup_id": backup_id, "index_key": info.key, "problem": exc.msg}
+        if stat is None:
+            return None, _orphan(job, backup_id, info.key)
+        try:
+            manifest = mf.loads(storage.get_bytes(key, max_bytes=16 * 1024 * 1024), key)
+        except WatchkeeperError as exc:
+            return _entry(backup_id, key, None, [exc.msg], checked="index"), None
+        manifests[backup_id] = (stat.size, manifest)
+        problems = _identity(manifest, job, backup_id)
+        if stat.size != doc["manifest_bytes"]:
+            problems.append("manifest %s has %d bytes, its index entry says %d" % (key, stat.size, doc["manifest_bytes"]))
+        else:
+            cache.put(key, stat.size, manifest)
+        return _entry(backup_id, key, manifest, problems, checked="index"), None
+
+    ids = sorted(infos, reverse=True)
+    if sum(1 for i in ids if cache.get_any(mf.manifest_key(job, i)) is None) > 1:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=readers) as pool:
+            loaded = list(pool.map(load, ids))
+    else:
+        loaded = [load(i) for i in ids]
+    backups = [e for e, o in loaded if e is not None]
+    for entry in backups:
+        entry["indexed"] = True
+    orphans = [o for e, o in loaded if o is not None]
+    cache.prune(set(mf.manifest_key(job, i) for i in manifests))
+    _confirm_newest(storage, job, backups, orphans, manifests, infos, readers)
+    orphans.sort(key=lambda o: o["backup_id"], reverse=True)
+    return Catalog(backups, [], orphans, None, "index")
+
+
+def _orphan(job, backup_id, index_key):
+    return {"backup_id": backup_id, "index_key": index_key,
+            "problem": "index entry without a manifest (%s is missing)" % mf.manifest_key(job, backup_id)}
+
+
+def _confirm_newest(storage, job, backups, orphans, manifests, infos, readers):
+    """Check the newest backups object by object until one is valid; a manifest found gone makes its
+    entry an orphan."""
+    for entry in list(backups):
+        if not entry["valid"] or entry["backup_id"] not in manifests:
+            continue
+        size, manifest = manifests[entry["backup_id"]]
+        key = entry["manifest_key"]
+        keys = [key] + [k for k, s in _needed(manifest)]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(readers, len(keys))) as pool:
+            stats = dict(zip(keys, pool.map(storage.stat, keys)))
+        if stats[key] is None:
+            backups.remove(entry)
+            orphans.append(_orphan(job, entry["backup_id"], infos[entry["backup_id"]].key))
+            continue
+        sizes = dict((k, s.size if s else None) for k, s in stats.items())
+        problems = _object_problems(manifest, sizes)
+        if sizes[key] != size:
+            problems.insert(0, "manifest %s has %d bytes now, %d when it was read" % (key, sizes[key], size))
+        entry.update(problems=problems, valid=not problems, checked="objects")
+        if not problems:
+            return
 
 
 def _needed(manifest):

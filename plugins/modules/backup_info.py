@@ -17,6 +17,10 @@ description:
     with O(fail_if_stale), fails so that a playbook or an AWX schedule turns a missed backup into an alert
     (the RPO watch).
   - Reads only the destination and needs no keys; the only local state is an optional cache of manifests (O(cache_dir)).
+  - Every backup written by this collection also has an index entry, C(<job>/_index/<backup_id>.json). With
+    O(listing=index) only those entries are listed (one key per backup instead of every object), see O(listing).
+  - Keys under C(<job>/_<name>/) (index entries, lock and verification records), C(<job>/packs/) and
+    C(<job>/holds/) belong to no backup run and are never counted as backups or incomplete runs.
 author:
   - Watchkeeper Ops maintainers (@watchkeeper)
 extends_documentation_fragment:
@@ -54,6 +58,22 @@ options:
     description: Return only the newest N backups in RV(backups) (all are still counted). V(0) returns all.
     type: int
     default: 0
+  listing:
+    description:
+      - V(full) lists every key of the job and checks every backup's objects against that listing; it also
+        reports RV(incomplete) runs and the backups without an index entry (RV(unindexed)).
+      - V(index) lists only the job's index entries (one key per backup) and takes manifests from O(cache_dir), so
+        a warm call reads no data key. The newest backups are checked object by object until one is valid, so
+        RV(latest), RV(stale) and RV(newest_age_s) are as proven as with V(full); older backups are reported as
+        their index entry and manifest say (RV(backups[].checked) is V(index)), and RV(incomplete) is not
+        looked for (empty).
+      - V(index) falls back to V(full) (RV(listing_reason) says why) without O(cache_dir), with O(validate=false),
+        on the first call for a destination and job on this host, while the last full listing found backups
+        without an index entry (written before index entries existed), and when the job has no index entry.
+      - Index entries whose manifest is gone are reported in RV(orphans) with either value, never as backups.
+    type: str
+    choices: [full, index]
+    default: full
   cache_dir:
     description:
       - Directory on the host running the module where parsed manifests are cached. Manifests never change once
@@ -130,7 +150,18 @@ backups:
       description: Age for humans (V(4h 05m)).
       type: str
     valid:
-      description: Whether the manifest is valid and every object is present at the recorded size.
+      description:
+        - Whether the manifest is valid and every object is present at the recorded size.
+        - When RV(backups[].checked) is V(index), the objects were not looked at in this call.
+      type: bool
+    checked:
+      description:
+        - How far this call checked the backup. V(objects) every object against a listing or one by one,
+          V(index) the index entry and the manifest only (O(listing=index), older backups), V(none) nothing
+          (O(validate=false)).
+      type: str
+    indexed:
+      description: Whether the backup has an index entry.
       type: bool
     problems:
       description: What is wrong when not valid.
@@ -172,10 +203,40 @@ stale_reason:
   returned: when stale
   type: str
 incomplete:
-  description: Ids of runs that left objects but no manifest (they are not backups).
+  description: Ids of runs that left objects but no manifest (they are not backups). Empty with the index listing.
   returned: always
   type: list
   elements: str
+orphans:
+  description: Index entries without a readable manifest (they are not backups); retention removes them with the
+    incomplete runs.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    backup_id:
+      description: The backup id the entry names.
+      type: str
+    index_key:
+      description: Key of the index entry.
+      type: str
+    problem:
+      description: What is wrong.
+      type: str
+unindexed:
+  description: Ids of backups that have a manifest but no index entry (written before index entries existed, or the
+    index write failed); they are listed and counted like any backup. Null with the index listing.
+  returned: always
+  type: list
+  elements: str
+listing:
+  description: The listing used, V(full) or V(index).
+  returned: always
+  type: str
+listing_reason:
+  description: Why a full listing was used when O(listing=index) was asked for.
+  returned: when the index listing fell back to a full one
+  type: str
 checked_at:
   description: The time the ages were computed against (UTC).
   returned: always
@@ -185,7 +246,7 @@ checked_at:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
-from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog import read_catalog
+from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog
 from ansible_collections.watchkeeper.ops.plugins.module_utils.common_args import DESTINATION_SPEC
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.manifest import check_job_name
@@ -202,6 +263,7 @@ def main():
             fail_if_stale=dict(type="bool", default=False),
             validate=dict(type="bool", default=True),
             limit=dict(type="int", default=0),
+            listing=dict(type="str", choices=["full", "index"], default="full"),
             cache_dir=dict(type="path", default="~/.cache/watchkeeper/catalog"),
         ),
         supports_check_mode=True,
@@ -217,13 +279,15 @@ def main():
     try:
         job = check_job_name(params["job"])
         storage = open_storage(spec)
-        backups, incomplete = read_catalog(storage, job, validate=params["validate"], cache_dir=params["cache_dir"] or None)
+        found = catalog.read(storage, job, validate=params["validate"], cache_dir=params["cache_dir"] or None,
+                             mode=params["listing"])
     except WatchkeeperError as exc:
         module.fail_json(msg=exc.describe(), step=exc.step, destination=spec["name"], stale=True)
     finally:
         if storage is not None:
             storage.close()
 
+    backups = found.backups
     now = clock.now()
     for entry in backups:
         age = (now - clock.parse_time(entry["created_at"])).total_seconds()
@@ -236,8 +300,11 @@ def main():
         changed=False, job=job, destination={"name": spec["name"], "type": storage.kind, "location": storage.describe()},
         count=len(backups), valid_count=len(valid), backups=backups[:params["limit"]] if params["limit"] else backups,
         latest=valid[0] if valid else None, newest_age_s=verdict["newest_age_s"], stale=stale,
-        incomplete=incomplete, checked_at=clock.isoformat(now),
+        incomplete=found.incomplete, orphans=found.orphans, unindexed=found.unindexed, listing=found.listing,
+        checked_at=clock.isoformat(now),
     )
+    if found.reason:
+        result["listing_reason"] = found.reason
     if stale:
         result["stale_reason"] = verdict["reason"]
         if params["fail_if_stale"]:

@@ -3,12 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Retention purge of backups (``retention_purge`` with ``target: backups``), destination by destination.
 
-Per destination: read the catalog, the restore verification records (``<ops_state>/verified/<job>/<id>.json``,
-any destination's record counts) and the hold markers; select with the policy; ask the provider's holds of every
-backup about to go (and select again with them); then delete, each backup **manifest first** (it disappears for
-every reader at once), then its objects; then the shared packs no remaining manifest references (older than the
-grace); then incomplete runs past the grace. A delete that fails after the manifest is gone leaves objects without
-a manifest: they are reported as ``leftovers`` and a later run removes them as an incomplete run past the grace.
+Per destination: list the job's keys once (a ``catalog.Listing``: the catalog, the sizes, the packs, the hold
+markers and the incomplete runs all come from it) and read the catalog; read the restore verification records
+(``<ops_state>/verified/<job>/<id>.json``, any destination's record counts) and the hold markers; select with the
+policy; ask the provider's holds of every backup about to go (and select again with them); then delete, each backup
+**index entry and manifest first** (it disappears for every reader at once: the index listing, then the full one),
+then its objects; then the shared packs no remaining manifest references (older than the grace); then incomplete
+runs past the grace (an index entry whose manifest is gone, an *orphan*, belongs to the incomplete run of its
+backup id). A delete that fails after the manifest is gone leaves objects without a manifest: they are reported as
+``leftovers`` and a later run removes them as an incomplete run past the grace.
 
 One destination failing never stops the others; ``run`` returns the failures and the caller fails the task.
 """
@@ -19,7 +22,8 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils import shared_state
 from ansible_collections.watchkeeper.ops.plugins.module_utils import verified as verified_records
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
-from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog import read_catalog
+from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog
+from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog_index as cindex
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ConfigError, WatchkeeperError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.lock import JobLock
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import retention
@@ -139,7 +143,7 @@ class Purge(object):
                     "policy": policy.describe(), "backups": [], "removed": 0, "kept": 0, "bytes_freed": 0,
                     "bytes_to_free": 0, "to_remove": 0, "packs_removed": 0, "packs_bytes_freed": 0, "packs_to_remove": [],
                     "packs_kept_young": [], "packs_sweep_blocked": None, "incomplete": [], "incomplete_removed": 0,
-                    "incomplete_to_remove": [], "leftovers": [], "duration_s": 0.0}
+                    "incomplete_to_remove": [], "leftovers": [], "orphans": [], "unindexed": [], "duration_s": 0.0}
 
     def run(self):
         started = time.monotonic()
@@ -159,11 +163,13 @@ class Purge(object):
 
     # -- plan ---------------------------------------------------------------------------------
     def _own_keys(self, entry):
-        """The manifest first, then every other object of the backup (``<base>.*``, listed or not in the manifest)."""
+        """The index entry and the manifest first, then every other object of the backup (``<base>.*``, listed or
+        not in the manifest)."""
         base = mf.base_key(self.job, entry["backup_id"])
         named = set(k for k in entry.get("objects") or [] if k in self.sizes and not k.startswith(self.job + "/packs/"))
         rest = sorted(named | set(k for k in self.sizes if k.startswith(base + ".")) - set([entry["manifest_key"]]))
-        return [entry["manifest_key"]] + rest
+        index = cindex.index_key(self.job, entry["backup_id"])
+        return ([index] if index in self.sizes else []) + [entry["manifest_key"]] + rest
 
     def _provider_holds(self, keys):
         found = []
@@ -173,11 +179,13 @@ class Purge(object):
         return found
 
     def _purge(self):
-        for info in self.storage.list(self.job + "/"):
-            self.sizes[info.key] = info.size
-            self.mtimes[info.key] = info.mtime
-        backups, incomplete = read_catalog(self.storage, self.job, validate=True)
-        held = markers.read_markers(self.storage, self.job)
+        listing = catalog.Listing(self.storage, self.job)
+        self.sizes, self.mtimes = listing.sizes, listing.mtimes
+        found = catalog.read(self.storage, self.job, validate=True, listing=listing)
+        backups = found.backups
+        self.out["orphans"], self.out["unindexed"] = found.orphans, found.unindexed
+        incomplete = sorted(set(found.incomplete) | set(o["backup_id"] for o in found.orphans), reverse=True)
+        held = markers.read_markers(self.storage, self.job, keys=listing.sizes)
         entries = dict((b["backup_id"], b) for b in backups)
         extra = dict((i, tuple([markers.describe(held[i])]) if i in held else ()) for i in entries)
 
@@ -292,6 +300,9 @@ class Purge(object):
                 self.out["bytes_freed"] += row["bytes"]
 
     def _run_of(self, key):
-        if key.startswith(self.job + "/packs/") or key.startswith(self.job + "/holds/"):
+        index_of = cindex.parse_index_key(self.job, key)
+        if index_of:
+            return index_of
+        if cindex.outside_runs(self.job, key):
             return None
         return key.rsplit("/", 1)[-1].split(".", 1)[0]

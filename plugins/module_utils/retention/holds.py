@@ -49,19 +49,21 @@ def parse(data, key):
         return {"reason": "unreadable marker %s (%s); it still holds" % (key, str(exc)[:120])}
 
 
-def read_markers(storage, job):
-    """``{backup_id: marker dict}`` for every hold marker of ``job`` in ``storage``."""
+def read_markers(storage, job, keys=None):
+    """``{backup_id: marker dict}`` for every hold marker of ``job`` in ``storage``; ``keys`` (the keys of a
+    listing of the job that the caller already has) saves a listing."""
     out = {}
     prefix = "%s/holds/" % job
-    for info in storage.list(prefix):
-        name = info.key[len(prefix):]
+    found = [k for k in keys if k.startswith(prefix)] if keys is not None else [i.key for i in storage.list(prefix)]
+    for key in found:
+        name = key[len(prefix):]
         if "/" in name or not name.endswith(".json") or not mf.BACKUP_ID_RE.match(name[:-5]):
             continue
         try:
-            data = storage.get_bytes(info.key, max_bytes=1024 * 1024)
+            data = storage.get_bytes(key, max_bytes=1024 * 1024)
         except StorageError as exc:
             if "not found" in exc.msg:
                 continue  # released between the listing and the read
             raise
-        out[name[:-5]] = parse(data, info.key)
+        out[name[:-5]] = parse(data, key)
     return out
