@@ -7,10 +7,13 @@
 * a corrupted manifest (or one whose objects are missing or short) is ``valid: false`` with the
   problem and never counts as fresh;
 * objects without a manifest are listed in ``incomplete`` and never counted;
-* 1 000 backups in a local destination are listed (the module's elapsed time is printed).
+* 1 000 backups in a local destination are listed (the module's elapsed time is printed);
+* every backup writes an index entry; ``listing: index`` lists only those once warm, and an index entry whose
+  manifest is gone is an orphan, never a backup (issue 11).
 """
 
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -174,3 +177,39 @@ def test_a_thousand_backups_are_listed(small_tree, tmp_path, scratch):
             assert [b["backup_id"] for b in res["backups"]] == sorted(made, reverse=True)[:10]
     print("backup_info over 1000 backups (ansible-playbook wall time): %s"
           % ", ".join("%s %.1fs" % item for item in timings.items()))
+
+
+def test_index_entries_and_the_index_listing_against_moto(small_tree, tmp_path, moto, s3_bucket, scratch):
+    """Issue 11: the backup writes ``<job>/_index/<id>.json`` after its manifest; ``listing: index`` lists only those
+    once the host's cache knows the destination, and an index entry whose manifest is gone is an orphan, never a
+    backup and never fresh."""
+    job = new_job("indexed")
+    s3 = s3_dest(moto, s3_bucket[0])
+    store = Store.s3(s3_bucket)
+    old = backup_at(job, small_tree, [s3], tmp_path / "state", scratch)
+    new = backup_at(job, small_tree, [s3], tmp_path / "state", scratch, hours=1)
+    for made in (old, new):
+        manifest_key = made["destinations"][0]["manifest_key"]
+        entry = store.manifest("%s/_index/%s.json" % (job, made["backup_id"]))
+        data = store.read(manifest_key)
+        assert (entry["manifest_key"], entry["manifest_bytes"], entry["backup_id"]) == (manifest_key, len(data), made["backup_id"])
+        assert entry["manifest_sha256"] == hashlib.sha256(data).hexdigest()
+    cache = str(tmp_path / "cache")
+    first = assert_ok(info(job, s3, env=at(hours=1, minutes=30), listing="index", cache_dir=cache))
+    assert first["listing"] == "full" and "first listing" in first["listing_reason"]
+    assert first["unindexed"] == [] and first["orphans"] == []
+    warm = assert_ok(info(job, s3, env=at(hours=1, minutes=30), listing="index", cache_dir=cache, max_age="1h"))
+    assert warm["listing"] == "index" and "listing_reason" not in warm
+    assert [b["backup_id"] for b in warm["backups"]] == [new["backup_id"], old["backup_id"]]
+    assert [b["checked"] for b in warm["backups"]] == ["objects", "index"]
+    assert warm["latest"]["backup_id"] == new["backup_id"] and warm["stale"] is False
+    # The newest manifest is deleted behind the collection's back: reported as an orphan, the job is stale.
+    s3_bucket[1].delete_object(Bucket=s3_bucket[0], Key=new["destinations"][0]["manifest_key"])
+    gone = assert_ok(info(job, s3, env=at(hours=1, minutes=30), listing="index", cache_dir=cache, max_age="1h"))
+    assert gone["listing"] == "index"
+    assert [o["backup_id"] for o in gone["orphans"]] == [new["backup_id"]] and "is missing" in gone["orphans"][0]["problem"]
+    assert [b["backup_id"] for b in gone["backups"]] == [old["backup_id"]]
+    assert gone["latest"]["backup_id"] == old["backup_id"] and gone["stale"] is True
+    full = assert_ok(info(job, s3, env=at(hours=1, minutes=30), listing="full", max_age="1h"))
+    assert [o["backup_id"] for o in full["orphans"]] == [new["backup_id"]] and full["incomplete"] == [new["backup_id"]]
+    assert full["count"] == 1 and full["stale"] is True and full["backups"][0]["indexed"] is True
