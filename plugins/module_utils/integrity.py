@@ -19,6 +19,7 @@ another backup proved, so nothing found is hidden; their own slot's run reports 
 """
 
 import concurrent.futures
+import datetime
 import hashlib
 import threading
 import time
@@ -256,3 +257,62 @@ def _note_bad_packs(storage, job, row, bad_packs):
     for pack in _packs(manifest) or []:
         if isinstance(pack, dict) and pack.get("key") in bad_packs:
             row["problems"].append(bad_packs[pack["key"]])
+
+
+def _stamp(epoch):
+    """Wall-clock time (never the frozen ``WATCHKEEPER_NOW``: these stamps show real overlap) as ISO 8601 UTC."""
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def each_in_parallel(items, work, parallel=DEFAULT_PARALLEL, timeout=None, log=None, name=str):
+    """``[(result, times, error)]`` of ``work(item)`` for every item, in the order of ``items``.
+
+    At most ``parallel`` items run at once, each on its own daemon thread. ``error`` is the exception ``work``
+    raised, or ``TimeoutError`` when an item did not finish within ``timeout`` seconds of its start: its thread is
+    abandoned (it cannot be killed; a daemon thread does not keep the process alive) and its slot goes to the next
+    item, so one hanging destination hides nothing else. ``times``: ``{"started_at", "finished_at"}`` (wall clock),
+    ``finished_at`` being the give-up time for an abandoned item."""
+    log = log or (lambda msg: None)
+    lock = threading.Lock()
+    free = threading.Semaphore(max(1, parallel))
+    state = [{"done": threading.Event(), "started": None, "finished": None, "result": None, "error": None,
+              "abandoned": False} for _item in items]
+
+    def run(index):
+        free.acquire()
+        slot = state[index]
+        slot["started"] = time.time()
+        log("started %s" % name(items[index]))
+        try:
+            slot["result"] = work(items[index])
+        except Exception as exc:  # pylint: disable=broad-except
+            slot["error"] = exc
+        finally:
+            with lock:
+                if not slot["abandoned"]:
+                    slot["finished"] = time.time()
+                    free.release()
+                    log("finished %s in %.1f s" % (name(items[index]), slot["finished"] - slot["started"]))
+            slot["done"].set()
+
+    for index in range(len(items)):
+        threading.Thread(target=run, args=(index,), name="integrity-%d" % index, daemon=True).start()
+    out = []
+    for index, slot in enumerate(state):
+        while not slot["done"].wait(0.1):
+            with lock:
+                started = slot["started"]
+                if timeout and started is not None and time.time() - started > timeout and not slot["abandoned"]:
+                    slot["abandoned"] = True
+                    slot["finished"] = time.time()
+                    free.release()  # the next item may start; the hanging thread keeps nothing
+                    log("gave up on %s after %d s" % (name(items[index]), timeout))
+                    break
+        with lock:
+            if slot["abandoned"]:
+                out.append((None, {"started_at": _stamp(slot["started"]), "finished_at": _stamp(slot["finished"])},
+                            TimeoutError("did not finish within %s s" % timeout)))
+            else:
+                out.append((slot["result"], {"started_at": _stamp(slot["started"]),
+                                             "finished_at": _stamp(slot["finished"])}, slot["error"]))
+    return out

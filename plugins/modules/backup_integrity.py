@@ -19,7 +19,9 @@ description:
   - With O(subset=1/N) a run reads only one slot of backups, so that N runs, one per O(subset_period), read every backup
     exactly once. The rule is stateless and the same on every host (see RV(subset)); backups outside the slot are
     reported as V(skipped).
-  - Each destination is checked even when another one fails. The task fails when a destination cannot be listed, or
+  - Destinations are checked at the same time (up to O(parallel_destinations), a thread each); the results keep the
+    order of O(destinations). Each destination is checked even when another one fails or hangs (O(destination_timeout)).
+    The task fails when a destination cannot be listed, or
     (with O(fail_on_bad)) when any checked backup is bad; the message names each destination and backup. It is never
     V(changed).
   - See C(docs/integrity.md) for scheduling daily and monthly sweeps in AWX.
@@ -67,6 +69,16 @@ options:
     description: How many objects are read at the same time per destination.
     type: int
     default: 4
+  parallel_destinations:
+    description: How many destinations are checked at the same time (one thread each).
+    type: int
+    default: 4
+  destination_timeout:
+    description:
+      - Seconds a destination's check may take. One that takes longer is reported V(failed) (step V(read)) and the task
+        goes on with the others' results; its reads are abandoned, not waited for. V(0) sets no limit.
+    type: int
+    default: 21600
   fail_on_bad:
     description:
       - Fail the task when any checked backup is bad. With V(false) bad backups are only reported (RV(passed) is false),
@@ -160,6 +172,12 @@ destinations:
     duration_s:
       description: Seconds spent on this destination.
       type: float
+    started_at:
+      description: When this destination's check started (UTC, wall clock, microseconds); checks of several destinations overlap.
+      type: str
+    finished_at:
+      description: When it finished, or when the task gave up on it (O(destination_timeout)).
+      type: str
     incomplete:
       description: Ids of runs that left objects but no manifest (they are no backups and are not checked).
       type: list
@@ -250,7 +268,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils.common_args import DESTINATIONS_SPEC
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
-from ansible_collections.watchkeeper.ops.plugins.module_utils.integrity import sweep
+from ansible_collections.watchkeeper.ops.plugins.module_utils.integrity import each_in_parallel, sweep
 from ansible_collections.watchkeeper.ops.plugins.module_utils.manifest import BACKUP_ID_RE, check_job_name
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import rotation
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory import open_storage
@@ -278,8 +296,11 @@ def _options(module):
         if not BACKUP_ID_RE.match(backup_id):
             module.fail_json(msg="backup_ids: %r is not a backup id (YYYYMMDDTHHMMSSZ-xxxxxxxx, as listed by "
                                  "watchkeeper.ops.backup_info)" % backup_id, passed=False, changed=False)
-    if params["parallel"] < 1:
-        module.fail_json(msg="parallel must be at least 1, not %d" % params["parallel"], passed=False, changed=False)
+    for option in ("parallel", "parallel_destinations"):
+        if params[option] < 1:
+            module.fail_json(msg="%s must be at least 1, not %d" % (option, params[option]), passed=False, changed=False)
+    if params["destination_timeout"] < 0:
+        module.fail_json(msg="destination_timeout must be 0 (no limit) or more seconds", passed=False, changed=False)
     names = []
     for spec in params["destinations"]:
         spec["name"] = spec.get("name") or spec["type"]
@@ -292,10 +313,21 @@ def _options(module):
     return cycle, period_s, ids
 
 
+def _outcome(spec):
+    return {"status": "ok", "error": None, "step": None, "type": spec["type"], "location": None, "checked": 0, "good": 0,
+           "bad": 0, "skipped": 0, "bytes_read": 0, "objects_read": 0, "duration_s": 0.0, "incomplete": [], "backups": []}
+
+
+def _failed(spec, why):
+    """The outcome of a destination whose check raised something unexpected or never finished."""
+    out = _outcome(spec)
+    out.update(status="failed", step="read", error="destination %s: %s" % (spec["name"], why))
+    return out, [], why
+
+
 def _check(spec, job, now, cycle, period_s, ids, parallel):
     """``(outcome, good restore points, None)``, or ``(outcome, [], reason)`` when the destination failed."""
-    out = {"status": "ok", "error": None, "step": None, "type": spec["type"], "location": None, "checked": 0, "good": 0,
-           "bad": 0, "skipped": 0, "bytes_read": 0, "objects_read": 0, "duration_s": 0.0, "incomplete": [], "backups": []}
+    out = _outcome(spec)
     storage = None
     started = time.monotonic()
     try:
@@ -324,6 +356,8 @@ def main():
             subset=dict(type="str", default="all"),
             subset_period=dict(type="str", default="1d"),
             parallel=dict(type="int", default=4),
+            parallel_destinations=dict(type="int", default=4),
+            destination_timeout=dict(type="int", default=21600),
             fail_on_bad=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
@@ -335,8 +369,19 @@ def main():
     run.update(period_start=clock.isoformat(run["period_start"]), next_period_start=clock.isoformat(run["next_period_start"]))
 
     destinations, points, bad_backups, failures = {}, {}, [], []
-    for spec in module.params["destinations"]:
-        out, points[spec["name"]], reason = _check(spec, job, now, cycle, period_s, ids, module.params["parallel"])
+    specs = module.params["destinations"]
+    timeout = module.params["destination_timeout"]
+    checked = each_in_parallel(
+        specs, lambda spec: _check(spec, job, now, cycle, period_s, ids, module.params["parallel"]),
+        parallel=module.params["parallel_destinations"], timeout=timeout or None, name=lambda spec: spec["name"],
+        log=lambda msg: module.log("backup_integrity %s: %s" % (job, msg)))
+    for spec, (done, times, error) in zip(specs, checked):
+        if error is not None:
+            why = "the check did not finish within %d s (destination_timeout)" % timeout \
+                if isinstance(error, TimeoutError) else "%s: %s" % (type(error).__name__, error)
+            done = _failed(spec, why)
+        out, points[spec["name"]], reason = done
+        out.update(times)
         destinations[spec["name"]] = out
         if reason:
             failures.append("destination %s could not be checked (step %s): %s" % (spec["name"], out["step"], reason))

@@ -18,7 +18,9 @@ import hashlib
 import json
 import os
 import sys
+import socket
 import tempfile
+import time
 
 from helpers import (
     Store, assert_failed, assert_ok, backup_args, closed_port, gcs_dest, local_dest, new_job, run_module, run_playbook,
@@ -221,4 +223,38 @@ def test_an_unreachable_destination_fails_while_the_others_are_checked(tmp_path,
     assert "destination offsite could not be checked" in result["msg"]
     assert "destination unmounted could not be checked" in result["msg"] and "destination nas" not in result["msg"]
     assert result["bad_backups"] == []
+    assert no_secret(result)
+
+
+def test_destinations_are_checked_in_parallel_and_a_hanging_one_hides_nothing(tmp_path, moto, s3_bucket, scratch):
+    """A destination that accepts connections and never answers is given up after destination_timeout; the local and
+    the moto destination listed after it are checked meanwhile (their checks start before the hanging one ends), and
+    every result keeps the order of the destinations."""
+    tree = make_tree(tmp_path / "tree")
+    nas, s3 = local_dest(tmp_path / "nas", name="nas"), s3_dest(moto, s3_bucket[0])
+    job = new_job("par")
+    made = assert_ok(run_module("watchkeeper.ops.backup", backup_args(
+        job, {"type": "files", "paths": [tree]}, [nas, s3], {"mode": "none"}, tmp_path / "state", tmp_dir=scratch),
+        env=at()))
+    with socket.socket() as blackhole:  # the kernel completes the handshake; nobody ever reads or answers
+        blackhole.bind(("127.0.0.1", 0))
+        blackhole.listen(16)
+        hung = {"name": "hung", "type": "s3", "bucket": "wk-hung", "access_key": "testing", "secret_key": SECRET,
+                "endpoint_url": "http://127.0.0.1:%d" % blackhole.getsockname()[1], "region": "us-east-1",
+                "timeout": 120, "retries": 0}
+        started = time.monotonic()
+        result = assert_failed(sweep(job, [hung, nas, s3], env=at(hours=1), destination_timeout=6))
+        wall = time.monotonic() - started
+    assert list(result["destinations"]) == ["hung", "nas", "s3"]
+    assert list(result["good_restore_points"]) == ["hung", "nas", "s3"]
+    by_name = result["destinations"]
+    assert by_name["hung"]["status"] == "failed" and "did not finish within 6 s" in by_name["hung"]["error"]
+    assert "destination hung could not be checked" in result["msg"]
+    for name in ("nas", "s3"):
+        assert by_name[name]["status"] == "ok" and by_name[name]["good"] == 1, by_name[name]
+        assert result["good_restore_points"][name] == [made["backup_id"]]
+        # overlap: checked while the hanging destination was still being waited for, not after it
+        assert by_name[name]["started_at"] < by_name["hung"]["finished_at"], (by_name[name], by_name["hung"])
+        assert by_name[name]["finished_at"] < by_name["hung"]["finished_at"]
+    assert wall < 100  # the S3 client's own 120 s read timeout was never waited for
     assert no_secret(result)
