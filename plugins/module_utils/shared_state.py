@@ -166,10 +166,21 @@ class DestinationLock(object):
         self._thread.start()
 
     def check(self):
-        """Raise when the lock was lost while held (never write after that)."""
+        """Raise when the lock was lost while held (never write after that). Reads the lock once more: a heartbeat
+        that kept failing (an outage, a missing permission) would not have noticed a takeover."""
+        if not self.lost:
+            try:
+                current = self.storage.read_versioned(self.key)
+            except WatchkeeperError as exc:
+                raise StorageError("cannot confirm that this run still holds %s: %s" % (self.describe(), exc.msg),
+                                   step="lock", destination=self.storage.name)
+            holder = self._parse(current.data) if current is not None else {}
+            if holder.get("run_id") != self.run_id or holder.get("released"):
+                self.lost = "the lock %s was taken over by another run" % self.describe()
         if self.lost:
             raise StorageError(self.lost, step="lock", destination=self.storage.name,
-                               hint="the heartbeat could not refresh it in time (ttl %ss)" % self.ttl)
+                               hint="the heartbeat could not refresh it in time (ttl %ss; %d heartbeat errors)"
+                                    % (self.ttl, self.heartbeat_errors))
 
     def release(self):
         self._stop.set()

@@ -209,3 +209,15 @@ def test_two_breakers_on_a_local_directory(tmp_path):
     winners = [run_id for won, run_id in results if won]
     assert len(winners) == 1
     assert json.loads(seed.read_versioned(KEY).data)["run_id"] == winners[0]
+
+
+def test_check_notices_a_takeover_that_failing_heartbeats_missed():
+    store = MemoryStore()
+    lock = shared_state.DestinationLock(store, "app-db", ttl=60, heartbeat=3600).acquire(timeout=0)
+    lock.check()  # still ours
+    stale_holder(store, run_id="d" * 32)  # taken over while no heartbeat ran
+    with pytest.raises(StorageError) as info:
+        lock.check()
+    assert "taken over" in info.value.msg
+    lock.release()
+    assert store.doc()["run_id"] == "d" * 32
