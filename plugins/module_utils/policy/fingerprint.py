@@ -53,6 +53,23 @@ def _content_check(table, want, have):
     return _check(table, "sha256", ok, want, have, detail)
 
 
+def compare_content(expected, digests, tables=None):
+    """Content checks alone: every table of ``expected`` that has a digest (``sha256`` key, data not excluded)
+    against ``digests`` (``{"schema.table": {"sha256"}}`` from a dump). ``tables``: only these names (the
+    ones the check could read); None: all, and a digest for a table the backup does not know fails too."""
+    checks = []
+    names = set(n for n, e in expected.items() if "sha256" in e and not e.get("data_excluded"))
+    if tables is not None:
+        names &= set(tables)
+    for table in sorted(names):
+        checks.append(_content_check(table, expected[table]["sha256"], (digests.get(table) or {}).get("sha256")))
+    if tables is None:
+        for table in sorted(set(digests) - set(expected)):
+            checks.append(_check(table, "sha256", False, None, digests[table]["sha256"],
+                                 "table %s: the dump holds data the backup's fingerprint does not know" % table))
+    return checks
+
+
 def compare_large_objects(expected, found):
     """One check of the large objects (count and one SHA-256 over all of them); ``expected``/``found``
     are ``{"count", "sha256"}`` or None (none)."""

@@ -11,7 +11,8 @@
   (``pg_restore.py``). Scratch restores skip owners, privileges, subscriptions and publications: a
   verification must never start replicating from production.
 * The fingerprint is recomputed with the manifest's own queries on parallel connections, large tables
-  cut into page ranges so the connections finish together.
+  cut into page ranges so the connections finish together; content digests of every table come from
+  ``pg_dump --data-only`` of the restored database (``content_digests``, ``pgdump_verify``).
 """
 
 import concurrent.futures
@@ -21,7 +22,7 @@ import re
 import socket
 import uuid
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
+from ansible_collections.watchkeeper.ops.plugins.module_utils import clock, pgdump_verify
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import SourceError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.lock import _proc_start
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import assertions as policy_assertions
@@ -98,6 +99,8 @@ class PgServer(object):
         self.passfile = None
         self.server_version_num = None
         self.restore_path = None
+        self.dump_path = None
+        self.dump_version = None
         self.hostname = socket.gethostname()
 
     def where(self):
@@ -250,6 +253,17 @@ class PgServer(object):
             if "checksum" in entry:
                 entry["checksum"] = str(entry["checksum"])
         return found
+
+    def content_digests(self, dbname, sizes, content, parallel=2, timeout=None):
+        """Digests of the tables ``sizes`` names (and the large objects when the backup had some) in ``dbname``,
+        from ``pg_dump --data-only`` in ``parallel`` processes with the backup's recorded session settings.
+        The ``pg_dump`` is the backup's major when installed (same ``COPY`` text), else the newest that can
+        dump the server."""
+        if self.dump_path is None:
+            needed = max((self.server_version_num or 0) // 10000, int(content.get("pg_dump_major") or 0))
+            self.dump_path, self.dump_version = find_tool("pg_dump", needed, self.spec.get("pg_bin_dir"))
+        return pgdump_verify.digest_database(self.dump_path, self._env(False), dbname, sizes, content,
+                                             max(1, parallel), timeout)
 
     def assertions(self, dbname, specs, backup_time, timeout_s=300):
         checks = []

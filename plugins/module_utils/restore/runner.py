@@ -26,9 +26,10 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils import clock, rund
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog import read_catalog
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import (
-    ConfigError, ManifestError, StorageError, WatchkeeperError)
+    ChecksumMismatch, ConfigError, ManifestError, StorageError, WatchkeeperError)
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import fingerprint as policy_fp
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy.freshness import parse_duration
+from ansible_collections.watchkeeper.ops.plugins.module_utils.restore import content as rcontent
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore import files as rfiles
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore import globals as rglobals
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore import sqlite as rsqlite
@@ -139,7 +140,8 @@ class _Run(object):
                 self.kind = manifest["source"]["kind"]
                 if self.target:
                     self.target.check_kind(self.kind)
-                self.decryption.prepare().check_backup(manifest.get("encryption"))
+                if not self.params.get("existing_database"):  # nothing is decrypted then
+                    self.decryption.prepare().check_backup(manifest.get("encryption"))
                 if self.kind == "postgres" and not self.check_mode:
                     self.open_server(manifest)  # a server that is down fails before anything is downloaded
                 self.checks = []
@@ -198,6 +200,8 @@ class _Run(object):
             self.dump_path = os.path.join(self.download_dir(), "%s.pgdump" % manifest["backup_id"])
             self.timed("download_decrypt_s", decode_to_file, storage, _objects(manifest, "dump")[0], self.decryption,
                        self.dump_path, self.remaining())
+            if rcontent.method(self.params.get("checks"), manifest.get("fingerprint")) == "dump":
+                self.timed("checks_s", self.check_dump_content, manifest)
         elif kind == "sqlite":
             path = self.target.staging_file() if self.target else os.path.join(self.download_dir(), "restore.sqlite")
             self.scratch = {"kind": "file", "name": path, "removed": False}
@@ -207,6 +211,28 @@ class _Run(object):
             self.download_files(storage, manifest)
         else:
             raise ManifestError("backup kind %r cannot be restored by this version" % kind, step="select")
+
+    def check_dump_content(self, manifest):
+        """``checks.content: dump``: the decoded dump against the manifest's digests, before pg_restore. A copy
+        whose data differs is a bad copy (the next destination is tried), named by table."""
+        checks = rcontent.check_dump(self.dump_path, manifest["fingerprint"])
+        self.checks += checks
+        failed = policy_fp.mismatches(checks)
+        if failed:
+            raise ChecksumMismatch("the dump's data differs from the backup's fingerprint: %s" % "; ".join(failed[:10]),
+                                   step="checks")
+
+    def use_existing(self, storage, manifest):
+        """``existing_database``: the backup's manifest is checked against a database restored earlier."""
+        if self.kind != "postgres":
+            raise ConfigError("existing_database verifies PostgreSQL backups; job %s holds %s backups"
+                              % (self.job, self.kind), step="configure")
+        server = self.open_server(manifest)
+        name = self.params["existing_database"]
+        if not server.exists(name):
+            raise ConfigError("database %s does not exist on %s" % (name, server.where()), step="configure")
+        self.scratch = {"kind": "database", "name": name, "removed": False, "kept": True, "existing": True,
+                        "server": server.where()}
 
     def download_files(self, storage, manifest):
         root = self.target.staging_dir() if self.target else os.path.join(self.download_dir(), "tree")
@@ -263,8 +289,11 @@ class _Run(object):
         if self.kind == "postgres":
             name = self.scratch["name"]
             if want_fp:
-                found = self.server.fingerprint(name, fingerprint["tables"], self.params.get("jobs") or os.cpu_count() or 1)
+                jobs = self.params.get("jobs") or os.cpu_count() or 1
+                found = self.server.fingerprint(name, fingerprint["tables"], jobs)
                 self.checks += policy_fp.compare(fingerprint["tables"], found)
+                if rcontent.method(checks_opt, fingerprint) == "database":
+                    self.checks += rcontent.check_database(self.server, name, fingerprint, found, jobs, self.remaining())
             self.checks += self.server.assertions(name, assertions, backup_time)
         elif self.kind == "sqlite":
             path = self.scratch["name"]
@@ -344,7 +373,14 @@ def run_restore(params, mode="verify", check_mode=False, log=None):
         run.prepare()
         if mode == "restore":
             run.target = Target(params, run)
-        if check_mode:
+        if params.get("existing_database"):
+            if (params.get("checks") or {}).get("content") == "dump":
+                raise ConfigError("checks.content=dump reads the backup's dump, which existing_database does not "
+                                  "download: use database or none", step="configure")
+            # Read-only, so the same in check mode: the manifest against the database as it is.
+            run.each_destination(run.use_existing)
+            run.timed("checks_s", run.run_checks)
+        elif check_mode:
             run.each_destination(run.check_available)
             if run.target:
                 run.target.plan()
@@ -366,7 +402,9 @@ def run_restore(params, mode="verify", check_mode=False, log=None):
     result = run.result()
     if error is not None:
         raise RestoreFailed(error, dict(result, passed=False, changed=bool(run.safety)))
-    if check_mode:
+    if params.get("existing_database"):
+        result.update(passed=True, changed=False, status="matches", verified_record=None)
+    elif check_mode:
         result.update(passed=True, status="available", changed=False)
     else:
         result.update(passed=True, changed=mode == "restore", status="restored" if mode == "restore" else "verified")

@@ -60,3 +60,14 @@ def test_large_objects():
     assert "2 objects, sha256 %s expected; 1 objects, sha256 %s found" % ("c" * 64, "d" * 64) in check["detail"]
     assert fingerprint.compare_large_objects(None, None)["passed"]
     assert not fingerprint.compare_large_objects(None, want)["passed"]
+
+
+def test_compare_content_alone():
+    expected = {"public.a": {"rows": 2, "sha256": "a" * 64}, "public.b": {"rows": 1, "sha256": "b" * 64},
+                "public.x": {"rows": 0, "data_excluded": True}, "public.old": {"rows": 4}}
+    digests = {"public.a": {"sha256": "a" * 64}, "public.b": {"sha256": "e" * 64}, "public.new": {"sha256": "f" * 64}}
+    failed = [c for c in fingerprint.compare_content(expected, digests) if not c["passed"]]
+    assert [(c["table"], c["kind"]) for c in failed] == [("public.b", "content"), ("public.new", "content")]
+    assert "public.new" in failed[1]["detail"]
+    only_a = fingerprint.compare_content(expected, digests, tables=["public.a"])
+    assert [(c["table"], c["passed"]) for c in only_a] == [("public.a", True)]

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, watchkeeper.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Content checks of a PostgreSQL restore against the manifest's per-table digests (``copy-sha256-v2``).
+
+``checks.content`` chooses what is digested:
+
+* ``database`` (default): the restored database, dumped again with ``pg_dump --data-only`` in parallel
+  (``pgdump_verify.digest_database``). Proves that the data a client reads from the restored database
+  is, table by table, exactly what the backup streamed.
+* ``dump``: the decoded dump file, before ``pg_restore`` reads it (``pgdump_verify.digest_file``).
+  Cheaper (one read of a local file); proves that the dump holds exactly what was fingerprinted, so an
+  object altered and re-checksummed is caught before anything is restored; it does not read the
+  restored database (row counts still do).
+* ``none``: row counts (and ``checksum_tables``) only.
+
+Manifests without digests (``rows+md5sum-v1``, or a backup whose dump could not be digested) get no
+content check; the result says so in the check list (nothing is claimed that was not checked).
+"""
+
+from ansible_collections.watchkeeper.ops.plugins.module_utils import pgdump_format, pgdump_verify
+from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import fingerprint as policy_fp
+
+
+def method(checks_opt, fingerprint):
+    """``database``, ``dump`` or None (no content check: turned off, or the manifest has no digests)."""
+    chosen = (checks_opt or {}).get("content") or "database"
+    if chosen == "none" or not checks_opt.get("fingerprint", True):
+        return None
+    content = (fingerprint or {}).get("content") or {}
+    if fingerprint.get("method") != pgdump_format.METHOD or content.get("status") != "ok":
+        return None
+    return chosen
+
+
+def check_dump(path, fingerprint):
+    """Checks of the decoded dump file against the manifest: every table's digest and the large objects.
+    A dump that cannot be read as a custom-format archive is one failed check."""
+    try:
+        summary = pgdump_verify.digest_file(path)
+    except pgdump_format.DumpFormatError as exc:
+        return [{"name": "dump archive", "kind": "content", "table": None, "field": "archive", "passed": False,
+                 "expected": "a pg_dump custom-format archive", "found": str(exc),
+                 "detail": "the decoded dump cannot be read as the backup's archive: %s" % exc}]
+    checks = policy_fp.compare_content(fingerprint["tables"], summary["tables"])
+    checks.append(policy_fp.compare_large_objects((fingerprint.get("content") or {}).get("large_objects"),
+                                                  summary.get("large_objects")))
+    return checks
+
+
+def check_database(server, dbname, fingerprint, present, parallel, timeout=None):
+    """Checks of database ``dbname`` (the tables in ``present``) against the manifest's digests."""
+    content = fingerprint.get("content") or {}
+    tables = fingerprint["tables"]
+    sizes = dict((name, entry.get("bytes") or 0) for name, entry in tables.items()
+                 if name in present and entry.get("sha256") and not entry.get("data_excluded"))
+    found = server.content_digests(dbname, sizes, content, parallel, timeout)
+    checks = policy_fp.compare_content(tables, found["tables"],
+                                       tables=[n for n in present if n in tables])
+    if (content.get("large_objects") or {}).get("count"):
+        checks.append(policy_fp.compare_large_objects(content["large_objects"], found["large_objects"]))
+    return checks
