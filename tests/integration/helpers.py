@@ -85,8 +85,13 @@ class Store(object):
     def gcs(cls, gcs_bucket):
         return cls("gcs", bucket=gcs_bucket[0], client=gcs_bucket[1])
 
-    def listing(self):
-        """Every object (key -> size), partial files included for local."""
+    def listing(self, shared_state=False):
+        """Every object (key -> size), partial files included for local. The shared state the modules keep under
+        ``_ops_state/`` (job locks, verification records: docs/several-controllers.md) only with ``shared_state``."""
+        out = self._listing()
+        return out if shared_state else dict((k, v) for k, v in out.items() if "_ops_state" not in k.split("/"))
+
+    def _listing(self):
         out = {}
         if self.kind == "local":
             for dirpath, _dirs, files in os.walk(self.root):
