@@ -267,6 +267,18 @@ backups:
           run now and a later purge removes them after O(incomplete_grace).
       type: list
       elements: str
+    orphans:
+      description:
+        - Index entries (C(<job>/_index/<backup_id>.json)) whose manifest is missing or unreadable, each with
+          C(backup_id), C(index_key) and C(problem). They are never backups; each belongs to the incomplete run of its
+          backup id and goes with it after O(incomplete_grace).
+      type: list
+      elements: dict
+    unindexed:
+      description: Ids of backups with a manifest but no index entry (written before index entries existed); they
+        are backups like any other.
+      type: list
+      elements: str
     duration_s:
       description: Seconds spent on the destination.
       type: float
