@@ -13,7 +13,8 @@ written here as the bodies of Semaphore's REST API (``/api/project/{project_id}/
   apply survey defaults, semaphoreui/semaphore#2244);
 * ``templates``: the Task Templates (``POST .../templates``, body ``TemplateRequest``): playbook, description,
   ``survey_vars`` (``TemplateSurveyVar``: type ``""`` string, ``int``, ``enum`` with ``values``, ``text``), and
-  ``allow_override_args_in_task`` where AWX asks for launch variables; a schedule with extra data runs a sibling
+  ``allow_override_args_in_task`` where AWX asks for launch variables, ``suppress_success_alerts`` /
+  ``suppress_error_alerts`` from the template's AWX notifications; a schedule with extra data runs a sibling
   template bound to the schedule's environment, since a schedule has no variables of its own here;
 * ``schedules``: ``POST .../schedules``, body ``ScheduleRequest`` (``cron_format``, ``active``), the template named in
   ``template``; the cron fields are computed from the AWX rule and fire at the same minutes in the server's schedule
@@ -136,6 +137,9 @@ def build(data, settings, project_id=1, inventory_id=None, repository_id=None, p
                 "playbook": "%s/%s" % (settings.get("awx_setup_playbook_dir", "playbooks"), book["playbook"]),
                 "description": " ".join(book.get("description", "").split()),
                 "allow_override_args_in_task": bool(book.get("ask_variables")),
+                # AWX notifies on started/success/error per template; Semaphore's project alerts can be muted per template.
+                "suppress_success_alerts": "success" not in book.get("notify", []),
+                "suppress_error_alerts": "error" not in book.get("notify", []),
                 "survey_vars": [survey_var(question) for question in book.get("survey", [])]}
         out["templates"].append(body)
         return body

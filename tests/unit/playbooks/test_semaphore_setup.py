@@ -89,6 +89,8 @@ def test_every_runbook_has_a_template_with_the_same_questions(awx, out):
         assert (template["project_id"], template["inventory_id"], template["repository_id"]) == (4, 5, 6)
         assert template["environment"] in environments
         assert template["allow_override_args_in_task"] == bool(book.get("ask_variables"))
+        assert (template["suppress_success_alerts"], template["suppress_error_alerts"]) == (
+            "success" not in book["notify"], "error" not in book["notify"])
         questions = book.get("survey", [])
         assert [(v["name"], v["required"]) for v in template["survey_vars"]] == [
             (q["variable"], q["required"]) for q in questions]
