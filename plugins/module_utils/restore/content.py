@@ -19,6 +19,7 @@ content check; the result says so in the check list (nothing is claimed that was
 """
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import pgdump_format, pgdump_verify
+from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, ConfigError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import fingerprint as policy_fp
 
 
@@ -60,3 +61,27 @@ def check_database(server, dbname, fingerprint, present, parallel, timeout=None)
     if (content.get("large_objects") or {}).get("count"):
         checks.append(policy_fp.compare_large_objects(content["large_objects"], found["large_objects"]))
     return checks
+
+
+def check_dump_copy(run, manifest):
+    """``checks.content: dump`` in a restore run (``runner._Run``): the decoded dump against the manifest's digests,
+    before pg_restore. A copy whose data differs is a bad copy (the next destination is tried), named by table."""
+    checks = check_dump(run.dump_path, manifest["fingerprint"])
+    run.checks += checks
+    failed = policy_fp.mismatches(checks)
+    if failed:
+        raise ChecksumMismatch("the dump's data differs from the backup's fingerprint: %s" % "; ".join(failed[:10]),
+                               step="checks")
+
+
+def use_existing(run, manifest):
+    """``existing_database``: the run checks the backup's manifest against a database restored earlier (kept)."""
+    if run.kind != "postgres":
+        raise ConfigError("existing_database verifies PostgreSQL backups; job %s holds %s backups" % (run.job, run.kind),
+                          step="configure")
+    server = run.open_server(manifest)
+    name = run.params["existing_database"]
+    if not server.exists(name):
+        raise ConfigError("database %s does not exist on %s" % (name, server.where()), step="configure")
+    run.scratch = {"kind": "database", "name": name, "removed": False, "kept": True, "existing": True,
+                   "server": server.where()}

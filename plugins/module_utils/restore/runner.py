@@ -26,7 +26,7 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils import clock, rund
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog import read_catalog
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import (
-    ChecksumMismatch, ConfigError, ManifestError, StorageError, WatchkeeperError)
+    ConfigError, ManifestError, StorageError, WatchkeeperError)
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy import fingerprint as policy_fp
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy.freshness import parse_duration
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore import content as rcontent
@@ -201,7 +201,7 @@ class _Run(object):
             self.timed("download_decrypt_s", decode_to_file, storage, _objects(manifest, "dump")[0], self.decryption,
                        self.dump_path, self.remaining())
             if rcontent.method(self.params.get("checks"), manifest.get("fingerprint")) == "dump":
-                self.timed("checks_s", self.check_dump_content, manifest)
+                self.timed("checks_s", rcontent.check_dump_copy, self, manifest)
         elif kind == "sqlite":
             path = self.target.staging_file() if self.target else os.path.join(self.download_dir(), "restore.sqlite")
             self.scratch = {"kind": "file", "name": path, "removed": False}
@@ -211,28 +211,6 @@ class _Run(object):
             self.download_files(storage, manifest)
         else:
             raise ManifestError("backup kind %r cannot be restored by this version" % kind, step="select")
-
-    def check_dump_content(self, manifest):
-        """``checks.content: dump``: the decoded dump against the manifest's digests, before pg_restore. A copy
-        whose data differs is a bad copy (the next destination is tried), named by table."""
-        checks = rcontent.check_dump(self.dump_path, manifest["fingerprint"])
-        self.checks += checks
-        failed = policy_fp.mismatches(checks)
-        if failed:
-            raise ChecksumMismatch("the dump's data differs from the backup's fingerprint: %s" % "; ".join(failed[:10]),
-                                   step="checks")
-
-    def use_existing(self, storage, manifest):
-        """``existing_database``: the backup's manifest is checked against a database restored earlier."""
-        if self.kind != "postgres":
-            raise ConfigError("existing_database verifies PostgreSQL backups; job %s holds %s backups"
-                              % (self.job, self.kind), step="configure")
-        server = self.open_server(manifest)
-        name = self.params["existing_database"]
-        if not server.exists(name):
-            raise ConfigError("database %s does not exist on %s" % (name, server.where()), step="configure")
-        self.scratch = {"kind": "database", "name": name, "removed": False, "kept": True, "existing": True,
-                        "server": server.where()}
 
     def download_files(self, storage, manifest):
         root = self.target.staging_dir() if self.target else os.path.join(self.download_dir(), "tree")
@@ -378,7 +356,7 @@ def run_restore(params, mode="verify", check_mode=False, log=None):
                 raise ConfigError("checks.content=dump reads the backup's dump, which existing_database does not "
                                   "download: use database or none", step="configure")
             # Read-only, so the same in check mode: the manifest against the database as it is.
-            run.each_destination(run.use_existing)
+            run.each_destination(lambda storage, manifest: rcontent.use_existing(run, manifest))
             run.timed("checks_s", run.run_checks)
         elif check_mode:
             run.each_destination(run.check_available)
