@@ -53,6 +53,8 @@ TARGETS = [
     ("story_ge_3x_backup", "story_over_backup", ">=", 3.0, "story pipeline time >= 3x backup time (backup >= 3x faster)"),
     ("backup_bytes_le_0.75x_story", "backup_bytes_over_story_bytes", "<=", 0.75, "backup stored bytes <= 0.75x story bytes"),
     ("fanout3_le_1.2x_backup", "fanout3_over_backup", "<=", 1.2, "3 destinations <= 1.2x the time of 1"),
+    ("fingerprint_le_10pct_backup", "fingerprint_over_backup", "<=", 0.10,
+     "content fingerprint of every table (digest of the dump stream, time spent in the tap) <= 10% of the backup"),
 ]
 
 
@@ -93,6 +95,10 @@ def build_report(bench, args, profile, db_facts, started_at, elapsed):
         "fanout3_s": median(ok_times(bench, "fanout3")),
         "fanout3_module_total_s": _median_extra(extra.get("fanout3", []), "module_total_s"),
         "fanout3_stored_bytes": _median_extra(extra.get("fanout3", []), "bytes"),
+        # The content digests are taken in the dump's first hop (serial with the stream); the SQL row counts
+        # run in the snapshot transaction at the same time, on the server.
+        "fingerprint_content_s": _median_extra(extra.get("backup", []), "fingerprint_content_s"),
+        "fingerprint_sql_s": _median_extra(extra.get("backup", []), "fingerprint_sql_s"),
     }
     if "shell" in raw:
         rep["shell_pipeline_s"] = median(ok_times(bench, "shell"))
@@ -102,6 +108,7 @@ def build_report(bench, args, profile, db_facts, started_at, elapsed):
         "story_over_backup": _ratio(rep["story_pipeline_s"], rep["backup_s"]),
         "backup_bytes_over_story_bytes": _ratio(rep["backup_stored_bytes"], rep["story_bytes"]),
         "fanout3_over_backup": _ratio(rep["fanout3_s"], rep["backup_s"]),
+        "fingerprint_over_backup": _ratio(rep["fingerprint_content_s"], rep["backup_module_total_s"]),
     }
     rep["ratios_module_total"] = {
         "backup_over_pg_dump": _ratio(rep["backup_module_total_s"], rep["pg_dump_s"]),
@@ -189,6 +196,8 @@ def print_table(rep, stream):
             ("  story gpg part", rep["story_gpg_s"], None, None),
             ("backup module, 1 local dest (ansible-playbook)", rep["backup_s"], rep["backup_stored_bytes"], rep["raw_s"].get("backup")),
             ("  module timings.total_s", rep["backup_module_total_s"], None, None),
+            ("  content fingerprint (dump stream tap)", rep["fingerprint_content_s"], None, None),
+            ("  SQL row counts (concurrent, on the server)", rep["fingerprint_sql_s"], None, None),
             ("backup module, local+S3+GCS (ansible-playbook)", rep["fanout3_s"], rep["fanout3_stored_bytes"], rep["raw_s"].get("fanout3")),
             ("  module timings.total_s", rep["fanout3_module_total_s"], None, None)]
     if "shell_pipeline_s" in rep:

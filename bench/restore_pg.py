@@ -8,10 +8,12 @@ run, round-robin (median reported):
                         database is created from template0 before and dropped after each run (untimed);
 2. ``restore``          ``watchkeeper.ops.restore_verify`` through real ``ansible-playbook`` from a local
                         destination holding one backup (public-key encryption, default compression,
-                        ``checksum_tables`` = the two biggest tables), ``checks: {fingerprint: false}``:
+                        content fingerprint of every table; ``--checksum-tables`` adds the SQL md5 of the two
+                        biggest tables, as before issue 11), ``checks: {fingerprint: false}``:
                         the module's ``rto.restore_s`` (download+decrypt+restore+indexes) and the wall time;
-3. ``restore_verify``   the same with data checks (fingerprint, two cheap SQL assertions): ``rto.total_s``
-                        and the wall time;
+3. ``restore_verify``   the same with data checks (row counts and the content digest of every table,
+                        ``checks.content`` = ``--content``, default ``database``; two cheap SQL assertions):
+                        ``rto.total_s`` and the wall time;
 4. ``backup_fp`` / ``backup_nofp``   the ``backup`` module (one local destination) with
                         ``source.fingerprint`` true / false: ``fingerprint_backup_overhead_s`` is the
                         difference of the medians of the module's ``timings.total_s``.
@@ -78,6 +80,9 @@ def build_report(bench, args, profile, db_facts, started_at, elapsed):
         "backup_no_fingerprint_s": _median_extra(extra.get("backup_nofp", []), "module_total_s"),
         "backup_no_fingerprint_wall_s": wall.get("backup_nofp"),
         "fingerprint_query_s": _median_extra(extra.get("backup_fp", []), "fingerprint_s"),
+        "fingerprint_content_s": _median_extra(extra.get("backup_fp", []), "fingerprint_content_s"),
+        "content_checks": _median_extra(extra.get("restore_verify", []), "content_checks"),
+        "content_method": args.content,
         "phases": {"restore": _phases(extra.get("restore", [])),
                    "restore_verify": _phases(extra.get("restore_verify", []))},
     }
@@ -230,6 +235,10 @@ def parse_args(argv):
     parser.add_argument("--split", action="store_true",
                         help="two more bare rows: 1 pass on the decoded file, 2 passes on the pg_dump -f file")
     parser.add_argument("--no-profile", action="store_true", help="skip the CPU-profiled extra pass")
+    parser.add_argument("--content", default="database", choices=["database", "dump", "none"],
+                        help="checks.content of the restore_verify with checks (default database)")
+    parser.add_argument("--checksum-tables", action="store_true",
+                        help="also checksum the two biggest tables in SQL (checksum_tables), as before issue 11")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached database")
     parser.add_argument("--scale", type=int, default=30, help="pgbench scale when building (default 30)")
     parser.add_argument("--events", type=int, default=1500000, help="events rows when building (default 1.5 M)")

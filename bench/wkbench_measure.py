@@ -146,7 +146,10 @@ class Bench(Workspace):
             return seconds
         timings = result.get("timings") or {}
         sizes = result.get("sizes") or {}
+        fingerprint = (result.get("manifest") or {}).get("fingerprint") or {}
         self.record(name, seconds, module_total_s=timings.get("total_s"), timings=timings,
+                    fingerprint_content_s=(fingerprint.get("content") or {}).get("duration_s"),
+                    fingerprint_sql_s=fingerprint.get("duration_s"), fingerprint_method=fingerprint.get("method"),
                     bytes=sizes.get("stored_bytes"), raw_bytes=sizes.get("raw_bytes"),
                     compressed_bytes=sizes.get("compressed_bytes"),
                     destinations={d["name"]: {"status": d["status"], "stored_bytes": d.get("stored_bytes")}
