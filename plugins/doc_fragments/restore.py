@@ -96,11 +96,28 @@ options:
       fingerprint:
         description:
           - Recompute the backup's data fingerprint (row count of every table, checksum of the tables the backup named in
-            C(checksum_tables)) and compare it with the manifest; every difference names the table, expected and found.
+            C(checksum_tables), and the content digest of every table as O(checks.content) says) and compare it with the
+            manifest; every difference names the table, expected and found.
           - SQLite backups also get C(PRAGMA integrity_check); file backups are always compared with their file list
             (every file's SHA-256).
         type: bool
         default: true
+      content:
+        description:
+          - (postgres) How the content digest of every table (SHA-256 of its C(COPY) data, taken from the dump stream by
+            the backup; manifests of fingerprint method C(copy-sha256-v2)) is checked. A changed, deleted or added row in
+            any table fails naming the table.
+          - V(database) dumps the restored database again (C(pg_dump --data-only), in O(jobs) parallel processes, with the
+            session settings the backup recorded) and compares every table. Proves that the restored database holds
+            exactly the backed-up rows. Costs about one C(pg_dump) of the data.
+          - V(dump) digests the decoded dump file before C(pg_restore) reads it. Cheaper (one read of a local file);
+            proves that the dump holds exactly what was fingerprinted, so an object altered and re-checksummed is a bad
+            copy (the next destination is tried). It does not read the restored database (row counts still do).
+          - V(none) checks row counts (and C(checksum_tables)) only.
+          - Backups whose manifest has no digests (older ones, or a dump the backup could not read) get row counts only.
+        type: str
+        choices: [database, dump, none]
+        default: database
       assertions:
         description:
           - SQL checks on the restored database. Each query returns one value (first column of the first row), which is

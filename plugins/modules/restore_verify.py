@@ -17,14 +17,25 @@ description:
   - PostgreSQL dumps are restored with C(pg_restore -j) into a B(scratch database whose name the module generates)
     (C(wk_scratch_<job>_<random>)) on O(server), which may be the production server; no other database is written.
     SQLite backups go to a scratch file, file backups to a scratch directory.
-  - Then checks the data. The manifest's fingerprint (every table's row count, and checksums of the tables the backup
-    named) is recomputed on the restored data, SQLite files get C(PRAGMA integrity_check), file trees are compared with the
+  - Then checks the data. The manifest's fingerprint (every table's row count, the content digest of every table, and
+    checksums of the tables the backup named) is recomputed on the restored data (see O(checks.content)), SQLite files get C(PRAGMA integrity_check), file trees are compared with the
     SHA-256 of every file in the backup's file list, and the user's SQL assertions run. Every mismatch is named (table or
     path, expected, found).
   - The scratch database, file or directory is B(always) removed, also when a check fails. What a killed run left
     behind is found and removed by the next run (scratch databases carry their owner run in a comment).
   - Returns the measured RTO by phase and the achieved RPO (the backup's age when the verification started).
   - The task fails when any check fails or no destination could provide a good copy.
+  - With O(existing_database), nothing is downloaded or restored; the chosen backup's manifest is checked against that
+    database as it is (for example one M(watchkeeper.ops.restore) restored earlier, or by hand).
+options:
+  existing_database:
+    description:
+      - Check this existing database on O(server) against the backup's fingerprint (row counts, content digests,
+        checksums, assertions) instead of restoring the backup. Read-only; the database is kept.
+      - No decryption keys are needed. The result's RV(status) is V(matches); no verification record is written, since
+        the backup itself was not restored.
+      - O(checks.content=dump) is refused (nothing is downloaded).
+    type: str
 author:
   - Watchkeeper Ops maintainers (@watchkeeper)
 extends_documentation_fragment:
@@ -87,6 +98,13 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "restored in {{ verified.rto.total_s }} s, data {{ verified.rpo.achieved_s }} s old"
 
+- name: Check a database restored earlier against the newest backup (nothing restored, no keys needed)
+  watchkeeper.ops.restore_verify:
+    job: app-db
+    destinations: [{type: local, path: /mnt/backups}]
+    server: {login_host: db2.internal, login_user: postgres, passfile: /etc/watchkeeper/pgpass}
+    existing_database: app_restored
+
 - name: Verify the SQLite backup taken just before an incident
   watchkeeper.ops.restore_verify:
     job: app-sqlite
@@ -108,7 +126,7 @@ passed:
   returned: always
   type: bool
 status:
-  description: V(verified), or V(available) in check mode.
+  description: V(verified), V(available) in check mode, V(matches) with O(existing_database).
   returned: success
   type: str
 verified_record:
@@ -165,7 +183,10 @@ rpo:
   type: dict
   sample: {achieved_s: 5400.0, backup_created_at: "2026-11-27T01:30:00Z", verify_started_at: "2026-11-27T03:00:00Z"}
 checks:
-  description: Every check with V(passed), V(expected), V(found) and, for failures, a V(detail) naming the table or path.
+  description:
+    - Every check with V(passed), V(expected), V(found) and, for failures, a V(detail) naming the table or path.
+    - V(kind) is V(fingerprint) (row count), V(content) (a table's digest, or V(large objects)), V(checksum)
+      (C(checksum_tables)), V(integrity), V(assertion) or V(files).
   returned: always
   type: list
   elements: dict
