@@ -5,7 +5,8 @@
 
 * Two controllers (two module processes with separate ``ops_state`` directories, so the local lock cannot
   serialise them) start the same backup job at the same moment (both wait on a start file) against one
-  destination, local and moto S3: exactly one backup is written, the other run fails naming the holder.
+  destination, local, moto S3 and fake-gcs-server (GCS with its preconditions honoured): exactly one backup is
+  written, the other run fails naming the holder.
 * A restore verification on controller A protects that backup from a purge on controller B (empty ``ops_state``)
   whose policy would remove it; the same purge with ``shared_state: local`` plans to remove it (the contrast that
   shows the protection comes from the destination's record).
@@ -22,7 +23,9 @@ import time
 
 import pytest
 
-from helpers import Store, assert_ok, backup_args, local_dest, module_cmd, module_env, new_job, s3_dest, write_module_args
+from fake_gcs import fake_gcs, fake_gcs_bucket  # noqa: F401  pylint: disable=unused-import
+from helpers import (
+    Store, assert_ok, backup_args, gcs_dest, local_dest, module_cmd, module_env, new_job, s3_dest, write_module_args)
 from restore_helpers import restore_verify, verify_args
 from retention_helpers import UTC, clone, ids_of, purge, real_backup, sqlite_file
 
@@ -39,6 +42,9 @@ SLOW = {"level": 19, "threads": 1}
 def _destination(kind, tmp_path, request):
     if kind == "local":
         return local_dest(tmp_path / "nas", name="nas"), Store.local(tmp_path / "nas"), ""
+    if kind == "gcs":  # fake-gcs-server: it honours ifGenerationMatch, unlike gcp-storage-emulator
+        server, bucket = request.getfixturevalue("fake_gcs"), request.getfixturevalue("fake_gcs_bucket")
+        return gcs_dest(server.info["endpoint"], bucket[0], name="gcs", prefix="estate"), Store.gcs(bucket), "estate/"
     moto, s3_bucket = request.getfixturevalue("moto"), request.getfixturevalue("s3_bucket")
     return s3_dest(moto, s3_bucket[0], name="s3", prefix="estate"), Store.s3(s3_bucket), "estate/"
 
@@ -66,7 +72,7 @@ def _start_together(tmp_path, args_by_controller):
     return results
 
 
-@pytest.mark.parametrize("kind", ["local", "s3"])
+@pytest.mark.parametrize("kind", ["local", "s3", "gcs"])
 def test_two_controllers_start_the_same_job_at_once_and_exactly_one_backup_is_written(kind, tmp_path, scratch, request):
     dest, store, prefix = _destination(kind, tmp_path, request)
     data = tmp_path / "data"
