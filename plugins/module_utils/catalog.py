@@ -24,8 +24,10 @@ Two ways to list (``mode``):
   are confirmed object by object (``stat``) until one is valid: the freshness verdict and ``latest`` are as
   proven as with a full listing; older backups are reported as their index and manifest say
   (``checked: index``). It falls back to a full listing when there is no cache, on the first listing of a
-  destination on this host, while the last full listing found manifests without an index entry (backups
-  written before index entries existed), and when the job has no index entry at all.
+  destination on this host, once the last full listing on this host is more than 24 h old (so an index entry
+  whose manifest went behind the collection's back is found within a day), while the last full listing found
+  manifests without an index entry (backups written before index entries existed), and when the job has no
+  index entry at all.
 
 Keys under ``<job>/_<name>/`` (index entries, lock and verification records), ``packs/`` and ``holds/``
 belong to no run: they are never backups or incomplete runs.
@@ -43,6 +45,7 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
 
 READERS = 16
+FULL_EVERY_S = 24 * 3600  # the index listing lists in full at least this often per host, destination and job
 
 
 def _entry(backup_id, key, manifest, problems, checked="objects"):
@@ -167,7 +170,7 @@ def read(storage, job, validate=True, readers=READERS, cache_dir=None, listing=N
     found = _read_full(storage, job, validate, readers, cache, listing or Listing(storage, job))
     found.reason = reason
     if cache:
-        cache.set_meta("full", {"unindexed": len(found.unindexed or [])})
+        cache.set_meta("full", {"unindexed": len(found.unindexed or []), "at": clock.isoformat(clock.now())})
         cache.save()
     return found
 
@@ -182,6 +185,12 @@ def _full_needed(cache, validate):
         return "first listing of this destination and job on this host"
     if last.get("unindexed"):
         return "the last full listing found %d backups without an index entry" % last["unindexed"]
+    try:
+        age = (clock.now() - clock.parse_time(last["at"])).total_seconds()
+    except (KeyError, TypeError, ValueError):
+        age = None
+    if age is None or age > FULL_EVERY_S:
+        return "the last full listing on this host is more than %d h old" % (FULL_EVERY_S // 3600)
     return None
 
 

@@ -68,8 +68,9 @@ options:
         their index entry and manifest say (RV(backups[].checked) is V(index)), and RV(incomplete) is not
         looked for (empty).
       - V(index) falls back to V(full) (RV(listing_reason) says why) without O(cache_dir), with O(validate=false),
-        on the first call for a destination and job on this host, while the last full listing found backups
-        without an index entry (written before index entries existed), and when the job has no index entry.
+        on the first call for a destination and job on this host, when the last full listing on this host is more
+        than 24 h old, while the last full listing found backups without an index entry (written before index
+        entries existed), and when the job has no index entry.
       - Index entries whose manifest is gone are reported in RV(orphans) with either value, never as backups.
     type: str
     choices: [full, index]

@@ -217,3 +217,27 @@ def test_retention_lists_each_destination_once_and_removes_index_entries(moto, s
         left = sorted(i.key for i in storage.inner.list(JOB + "/"))
         assert left == sorted([mf.object_key(JOB, bid(3), "dump", ".pgdump.zst"), mf.manifest_key(JOB, bid(3)),
                                cindex.index_key(JOB, bid(3))]), left
+
+
+def test_index_listing_lists_in_full_once_a_day_and_then_knows_older_orphans(tmp_path, monkeypatch):
+    (tmp_path / "nas").mkdir()
+    storage = open_storage({"type": "local", "name": "nas", "path": str(tmp_path / "nas")})
+    for hour in range(3):
+        add_backup(storage, bid(hour))
+    cache_dir = str(tmp_path / "cache")
+    monkeypatch.setenv("WATCHKEEPER_NOW", "2026-12-01T00:00:00Z")
+    assert catalog.read(storage, JOB, cache_dir=cache_dir, mode="index").listing == "full"
+    assert catalog.read(storage, JOB, cache_dir=cache_dir, mode="index").listing == "index"
+    # An older backup deleted by hand, its index entry left: the index listing does not look at it ...
+    storage.delete(mf.object_key(JOB, bid(0), "dump", ".pgdump.zst"))
+    storage.delete(mf.manifest_key(JOB, bid(0)))
+    same_day = catalog.read(storage, JOB, cache_dir=cache_dir, mode="index")
+    assert [(b["backup_id"], b["checked"]) for b in same_day.backups][-1] == (bid(0), "index")
+    # ... until the daily full listing, which reports the orphan; from then on the index listing does too.
+    monkeypatch.setenv("WATCHKEEPER_NOW", "2026-12-02T00:00:01Z")
+    daily = catalog.read(storage, JOB, cache_dir=cache_dir, mode="index")
+    assert daily.listing == "full" and "more than 24 h old" in daily.reason
+    assert [o["backup_id"] for o in daily.orphans] == [bid(0)] and len(daily.backups) == 2
+    after = catalog.read(storage, JOB, cache_dir=cache_dir, mode="index")
+    assert after.listing == "index" and [o["backup_id"] for o in after.orphans] == [bid(0)]
+    assert [b["backup_id"] for b in after.backups] == [bid(2), bid(1)]
