@@ -184,8 +184,18 @@ def test_files_corrupted_backup_changes_nothing_then_a_named_backup_restores_the
 def test_the_recovery_runs_on_exactly_one_host(tmp_path):
     inventory = _inventory(tmp_path / "inventory", {"recovery_job": "app-db", "recovery_target": "app",
                                                     "recovery_destinations": [{"type": "local", "path": "/nonexistent"}]},
-                           hosts=("localhost", "runner-2"))
-    for extra, matched in (({}, "matches 2 (localhost, runner-2)"), ({"recovery_host": "nosuchhost"}, "matches 0 (none)")):
+                           hosts=("localhost", "runner-2", "runner-3"))
+    for extra, matched in (({}, "matches 3 (localhost, runner-2, runner-3)"),
+                           ({"recovery_host": "nosuchhost"}, "matches 0 (none)")):
         code, _data, stdout, _err = run_playbook(PLAYBOOK, inventory=inventory, extra_vars=dict(extra, recovery_confirm="app"))
         assert code != 0 and "exactly one host" in stdout and matched in stdout, stdout[-3000:]
         assert "Pre-check" not in stdout
+    # --limit narrows the pattern: one host passes the rule (and fails later, at the missing destination); a limit
+    # that keeps two hosts is refused (by the play itself when the limit leaves out localhost, where the check runs).
+    code, _data, stdout, _err = run_playbook(PLAYBOOK, inventory=inventory, extra_vars={"recovery_confirm": "app"},
+                                             args=("--limit", "localhost"))
+    assert code != 0 and "runs on exactly one host, but" not in stdout and "Pre-check" in stdout, stdout[-3000:]
+    code, _data, stdout, _err = run_playbook(PLAYBOOK, inventory=inventory, extra_vars={"recovery_confirm": "app"},
+                                             args=("--limit", "runner-2,runner-3"))
+    assert code != 0 and "but this play has 2 (runner-2, runner-3)" in stdout, stdout[-3000:]
+    assert "Pre-check" not in stdout
