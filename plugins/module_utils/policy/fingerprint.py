@@ -26,6 +26,8 @@ def compare(expected, found):
             checks.append(_check(table, "table", False, "present", "absent",
                                  "table %s is missing from the restore" % table))
             continue
+        if have.get("uncounted"):
+            continue  # its content digest was compared instead (every row, byte for byte)
         want_rows = 0 if want.get("data_excluded") else want.get("rows")
         ok = want_rows == have.get("rows")
         checks.append(_check(table, "rows", ok, want_rows, have.get("rows"),

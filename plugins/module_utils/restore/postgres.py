@@ -213,16 +213,20 @@ class PgServer(object):
         return pg_restore_run.run(argv, self._env(scratch), timeout, [self.password], self.where())
 
     # -- checks ------------------------------------------------------------------------------
-    def fingerprint(self, dbname, expected, parallel=2):
+    def fingerprint(self, dbname, expected, parallel=2, skip=(), only=None):
         """Recompute ``{"schema.table": {"rows", "checksum"?}}`` with the backup's own queries.
 
         Large tables are cut into ranges of pages (a TID range scan each, PostgreSQL 14 and later) so that every
-        connection has work until the end; counts and checksums are sums, so the parts add up exactly."""
+        connection has work until the end; counts and checksums are sums, so the parts add up exactly.
+        Tables in ``skip`` are listed but not counted (``{"rows": None, "uncounted": True}``: their content digest
+        covers every row); ``only``: count just these tables."""
         with self.connect(dbname) as conn:
             tables = conn.execute(TABLES_SQL).fetchall()
             pages = dict(((s, t), n) for s, t, n in conn.execute(
                 "SELECT n.nspname, c.relname, pg_relation_size(c.oid) / current_setting('block_size')::int "
                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'").fetchall())
+        listed = dict(("%s.%s" % (s, t), {"rows": None, "uncounted": True}) for s, t in tables)
+        tables = [(s, t) for s, t in tables if "%s.%s" % (s, t) not in skip and (only is None or "%s.%s" % (s, t) in only)]
         split = (self.server_version_num or 0) >= 140000
         tasks = chunk_plan([(s, t, pages.get((s, t), 0)) for s, t in tables], max(1, parallel), split)
 
@@ -242,7 +246,7 @@ class PgServer(object):
                 query = sql.SQL("SELECT count(*) FROM ONLY {} AS t").format(ident) + where
                 return name, conn.execute(query).fetchone()[0], None
 
-        found = {}
+        found = {} if only is not None else dict((n, e) for n, e in listed.items() if n in skip)
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
             for name, rows, digest in pool.map(measure, tasks):
                 entry = found.setdefault(name, {"rows": 0})

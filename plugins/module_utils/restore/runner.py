@@ -268,10 +268,11 @@ class _Run(object):
             name = self.scratch["name"]
             if want_fp:
                 jobs = self.params.get("jobs") or os.cpu_count() or 1
-                found = self.server.fingerprint(name, fingerprint["tables"], jobs)
-                self.checks += policy_fp.compare(fingerprint["tables"], found)
                 if rcontent.method(checks_opt, fingerprint) == "database":
-                    self.checks += rcontent.check_database(self.server, name, fingerprint, found, jobs, self.remaining())
+                    self.checks += rcontent.verify_database(self.server, name, fingerprint, jobs, self.remaining())
+                else:
+                    found = self.server.fingerprint(name, fingerprint["tables"], jobs)
+                    self.checks += policy_fp.compare(fingerprint["tables"], found)
             self.checks += self.server.assertions(name, assertions, backup_time)
         elif self.kind == "sqlite":
             path = self.scratch["name"]
