@@ -109,7 +109,8 @@ options:
             any table fails naming the table.
           - V(database) dumps the restored database again (C(pg_dump --data-only), in O(jobs) parallel processes, with the
             session settings the backup recorded) and compares every table. Proves that the restored database holds
-            exactly the backed-up rows. Costs about one C(pg_dump) of the data.
+            exactly the backed-up rows. Costs about one C(pg_dump) of the data. A table whose digest matches is not
+            counted again with C(count(*)); one whose digest differs is, so the failure says how many rows differ.
           - V(dump) digests the decoded dump file before C(pg_restore) reads it. Cheaper (one read of a local file);
             proves that the dump holds exactly what was fingerprinted, so an object altered and re-checksummed is a bad
             copy (the next destination is tried). It does not read the restored database (row counts still do).
