@@ -41,7 +41,8 @@ done
     echo "$chunk  $chunk"
 done | sha256sum --quiet -c -)
 
-# 2. The file list: every path with its type, mode, mtime, SHA-256 and chunks.
+# 2. The file list: every path with its type, mode, mtime, SHA-256 and chunks (file list version 2 leaves
+#    .chunks out when a file is one chunk, its own SHA-256: hence (.chunks // [.sha256]) below).
 filelist_key=$(jq -r '.objects[] | select(.role == "filelist") | .key' "$manifest")
 decode "$objects/$filelist_key" > "$work/filelist.json"
 
@@ -49,7 +50,7 @@ decode "$objects/$filelist_key" > "$work/filelist.json"
 #    NUL-separated, so any path survives.
 mkdir -p "$target"
 jq -j '.files[] | select(.type == "dir") | .path, "\u0000"' "$work/filelist.json" | (cd "$target" && xargs -0 -r mkdir -p --)
-jq -j '.files[] | select(.type == "file") | .path, "\u0000", (.chunks | join(" ")), "\u0000", .mtime, "\u0000"' \
+jq -j '.files[] | select(.type == "file") | .path, "\u0000", ((.chunks // [.sha256]) | join(" ")), "\u0000", .mtime, "\u0000"' \
         "$work/filelist.json" |
     while IFS= read -r -d '' path && IFS= read -r -d '' chunks && IFS= read -r -d '' mtime; do
         out="$target/$path"

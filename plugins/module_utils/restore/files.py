@@ -19,6 +19,7 @@ import stat
 import tarfile
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import PipelineError
+from ansible_collections.watchkeeper.ops.plugins.module_utils.filelist import expand
 
 CHUNK = 1024 * 1024
 MAX_LISTED = 50
@@ -137,8 +138,8 @@ def unpack_chunks(stream, blob_dir):
 
 
 def rebuild_from_chunks(filelist, blob_dir, tree):
-    """Rebuild every entry of an incremental file list from the chunk store."""
-    for entry in filelist["files"]:
+    """Rebuild every entry of an incremental file list (any version, ``filelist.py``) from the chunk store."""
+    for entry in expand(filelist)["files"]:
         kind = entry["type"]
         mode = int(entry.get("mode", "0644"), 8)
         if kind == "dir":

@@ -15,18 +15,20 @@ Symlinks are stored as links, never followed; sockets, FIFOs and devices are ski
 
 import fnmatch
 import hashlib
-import json
+import operator
 import os
 import stat
 import tarfile
-import time
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import SourceError
+from ansible_collections.watchkeeper.ops.plugins.module_utils.filelist import (  # noqa: F401
+    FILELIST_SCHEMA, FILELIST_VERSION, encode, iso_ns)
 from ansible_collections.watchkeeper.ops.plugins.module_utils.pipeline import FunctionProducer
 from ansible_collections.watchkeeper.ops.plugins.module_utils.sources.base import Artifact, Source
 
 READ_CHUNK = 1024 * 1024
-FILELIST_SCHEMA = "watchkeeper.ops/filelist"
+S_ISREG, S_ISDIR = stat.S_ISREG, stat.S_ISDIR
+_NAME = operator.attrgetter("name")
 
 
 class Entry(object):
@@ -96,22 +98,26 @@ class Walker(object):
             return
         try:
             with os.scandir(top) as scan:
-                children = sorted(scan, key=lambda d: d.name)
+                children = sorted(scan, key=_NAME)
         except FileNotFoundError:
             self.vanished.append(top)
             return
         except OSError as exc:
             raise SourceError("cannot list directory %s: %s" % (top, exc.strerror), step="read")
+        exclude = self.exclude
         for child in children:
             path = child.path
-            if _excluded(path.lstrip("/"), self.exclude):
+            name = path.lstrip("/")
+            if exclude and _excluded(name, exclude):
                 continue
             try:
                 cst = child.stat(follow_symlinks=False)
             except FileNotFoundError:
                 self.vanished.append(path)
                 continue
-            if stat.S_ISDIR(cst.st_mode):
+            if S_ISREG(cst.st_mode):  # the common case, without the general classification
+                yield Entry(path, name, cst, "file")
+            elif S_ISDIR(cst.st_mode):
                 yield from self._walk(path)
             else:
                 centry = self._entry(path, cst)
@@ -120,24 +126,21 @@ class Walker(object):
 
 
 def entry_record(entry, **extra):
-    """The file-list record of an entry (path, type, size, mode, mtime, and what ``extra`` adds)."""
+    """The file-list record of an entry (path, type, size, mode, mtime, and what ``extra`` adds), as version 2 of
+    the list stores it (``filelist.py``: no ``mtime_ns``, it is ``mtime``)."""
     st = entry.st
-    record = {"path": entry.name, "type": entry.kind, "mode": "%04o" % stat.S_IMODE(st.st_mode),
-              "mtime": _iso_ns(st.st_mtime_ns), "mtime_ns": st.st_mtime_ns,
-              "uid": st.st_uid, "gid": st.st_gid}
+    record = {"path": entry.name, "type": entry.kind, "mode": "%04o" % (st.st_mode & 0o7777),
+              "mtime": iso_ns(st.st_mtime_ns), "uid": st.st_uid, "gid": st.st_gid}
     if entry.kind == "file":
         record["size"] = st.st_size
     elif entry.kind == "symlink":
         record["target"] = os.readlink(entry.abspath)
-    record.update(extra)
+    if extra:
+        record.update(extra)
     return record
 
 
-def _iso_ns(ns):
-    """``2026-11-27T01:30:00.123456789Z``: the exact mtime as a string, because JSON tools that read
-    numbers as doubles (jq 1.6, JavaScript) round a 19-digit ``mtime_ns`` by up to 256 ns."""
-    secs, frac = divmod(ns, 1000000000)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%09dZ" % (time.gmtime(secs)[:6] + (frac,))
+_iso_ns = iso_ns  # the name the tests and older callers know
 
 
 class _ExactReader(object):
@@ -164,12 +167,11 @@ class _ExactReader(object):
 
 
 def filelist_artifact(source, records_fn):
-    """The file-list object: JSON of every entry, streamed after the data it describes."""
+    """The file-list object (``filelist.py``, version 2), streamed after the data it describes."""
     def produce(out):
-        doc = {"schema": FILELIST_SCHEMA, "schema_version": 1, "mode": source.mode, "roots": source.walker.paths,
-               "files": records_fn()}
-        doc.update(source.filelist_extra())
-        out.write(json.dumps(doc, separators=(",", ":")).encode("utf-8"))
+        header = {"mode": source.mode, "roots": source.walker.paths}
+        header.update(source.filelist_extra())
+        out.write(encode(header, records_fn()))
     return Artifact("filelist", ".json", FunctionProducer("filelist", produce))
 
 
@@ -256,7 +258,8 @@ class FilesSource(Source):
         files = [r for r in self.records if r["type"] == "file"]
         return {"mode": self.mode, "count": len(files), "entries": len(self.records), "bytes": self.total_bytes,
                 "skipped_special": self.walker.skipped_special, "vanished": len(self.walker.vanished),
-                "unreadable": len(self.unreadable), "changed_during_backup": len(self.changed)}
+                "unreadable": len(self.unreadable), "changed_during_backup": len(self.changed),
+                "filelist_version": FILELIST_VERSION}
 
     def manifest_extra(self):
         return {"files": self.summary()}

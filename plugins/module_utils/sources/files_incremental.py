@@ -26,13 +26,15 @@ import uuid
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import SourceError
+from ansible_collections.watchkeeper.ops.plugins.module_utils.filelist import compact_chunks
 from ansible_collections.watchkeeper.ops.plugins.module_utils.pipeline import FunctionProducer
 from ansible_collections.watchkeeper.ops.plugins.module_utils.sources.base import Artifact
 from ansible_collections.watchkeeper.ops.plugins.module_utils.sources.files import (
     FilesSource, entry_record, filelist_artifact)
 
 CHUNK = 8 * 1024 * 1024
-INDEX_SCHEMA = "watchkeeper.ops/files-index"
+INDEX_SCHEMA = "watchkeeper.ops/files-index-2"  # v2: chunks null when the file is one chunk (its own SHA-256)
+OLD_INDEX_SCHEMA = "watchkeeper.ops/files-index"
 
 
 class IncrementalFilesSource(FilesSource):
@@ -44,6 +46,7 @@ class IncrementalFilesSource(FilesSource):
             raise SourceError("pack_size_mb must be at least 1", step="check")
         self.pack_bytes = int(spec.get("pack_size_mb") or 32) * 1024 * 1024
         self.index_path = None
+        self.index_files = {}  # path -> [size, mtime_ns, inode, sha256, chunks or None], the next index's rows
         self.old = {"files": {}, "blobs": {}, "packs": {}}
         self.blobs = {}       # chunk sha -> pack id, for every chunk this snapshot may reference
         self.packs = {}       # pack id -> {"key", "stored_bytes", "sha256", "new"}
@@ -64,18 +67,14 @@ class IncrementalFilesSource(FilesSource):
             return
         except (OSError, ValueError):
             return  # a damaged index only costs a full upload
-        if doc.get("schema") == INDEX_SCHEMA:
+        if doc.get("schema") in (INDEX_SCHEMA, OLD_INDEX_SCHEMA):  # v1 rows always list their chunks: read as is
             self.old = doc
             self.parent = doc.get("backup_id")
 
     def save_index(self, backup_id):
         if not self.index_path:
             return
-        files = {}
-        for rec in self.records:
-            if rec["type"] == "file":
-                files[rec["path"]] = [rec["size"], rec["mtime_ns"], rec.get("_ino"), rec["sha256"], rec["chunks"]]
-        doc = {"schema": INDEX_SCHEMA, "backup_id": backup_id, "files": files,
+        doc = {"schema": INDEX_SCHEMA, "backup_id": backup_id, "files": self.index_files,
                "blobs": {sha: pid for sha, pid in self.blobs.items() if pid in self.packs},
                "packs": {pid: {"key": p["key"], "stored_bytes": p["stored_bytes"], "sha256": p.get("sha256")}
                          for pid, p in self.packs.items() if p.get("stored_bytes") is not None}}
@@ -111,8 +110,7 @@ class IncrementalFilesSource(FilesSource):
             self.packs[pack_id] = {"key": key, "stored_bytes": None, "sha256": None, "new": True}
             yield Artifact("pack", ".tar", FunctionProducer("pack", self._pack_writer(pack_id)), key=key,
                            on_stored=self._on_pack_stored(pack_id))
-        yield filelist_artifact(self, lambda: [dict((k, v) for k, v in r.items() if not k.startswith("_"))
-                                               for r in self.records])
+        yield filelist_artifact(self, lambda: self.records)
 
     def _on_pack_stored(self, pack_id):
         def done(result):
@@ -122,20 +120,33 @@ class IncrementalFilesSource(FilesSource):
 
     def _chunks(self):
         """Walk the tree; record every entry; yield ``(sha, data)`` for chunks of changed files."""
+        old_files = self.old.get("files", {})
+        blobs, used_packs = self.blobs, self.used_packs
+        stats = self.stats
         for entry in self.walker:
             if entry.kind != "file":
                 self.records.append(entry_record(entry))
                 continue
             st = entry.st
-            old = self.old.get("files", {}).get(entry.name)
-            if old and old[0] == st.st_size and old[1] == st.st_mtime_ns and old[2] == st.st_ino \
-                    and all(c in self.blobs for c in old[4]):
-                self.stats["unchanged_files"] += 1
-                self.stats["reused_chunks"] += len(old[4])
-                self.used_packs.update(self.blobs[c] for c in old[4])
-                self.total_bytes += st.st_size
-                self.records.append(entry_record(entry, sha256=old[3], chunks=old[4], _ino=st.st_ino))
-                continue
+            old = old_files.get(entry.name)
+            if old and old[0] == st.st_size and old[1] == st.st_mtime_ns and old[2] == st.st_ino:
+                chunks = old[4] if old[4] is not None else (old[3],)
+                if all(c in blobs for c in chunks):
+                    stats["unchanged_files"] += 1
+                    stats["reused_chunks"] += len(chunks)
+                    for chunk in chunks:
+                        used_packs.add(blobs[chunk])
+                    self.total_bytes += st.st_size
+                    record = entry_record(entry, sha256=old[3])
+                    if old[4] is not None:
+                        stored_chunks = compact_chunks(old[3], old[4])
+                        if stored_chunks is None:  # a row of a version-1 index
+                            old = old[:4] + [None]
+                        else:
+                            record["chunks"] = stored_chunks
+                    self.records.append(record)
+                    self.index_files[entry.name] = old
+                    continue
             handle = self.open_file(entry)
             if handle is None:
                 continue
@@ -156,14 +167,19 @@ class IncrementalFilesSource(FilesSource):
                 after = os.fstat(handle.fileno())
             self.stats["read_bytes"] += size
             self.total_bytes += size
-            extra = {"sha256": whole.hexdigest(), "chunks": chunks, "_ino": st.st_ino}
-            record = entry_record(entry, **extra)
+            digest = whole.hexdigest()
+            stored_chunks = compact_chunks(digest, chunks)
+            record = entry_record(entry, sha256=digest)
+            if stored_chunks is not None:
+                record["chunks"] = stored_chunks
             record["size"] = size
+            mtime_ns = st.st_mtime_ns
             if size != st.st_size or after.st_mtime_ns != st.st_mtime_ns:
                 record["changed_during_backup"] = True
-                record["mtime_ns"] = -1  # never trusted as unchanged next time
+                mtime_ns = -1  # never trusted as unchanged next time
                 self.changed.append(entry.name)
             self.records.append(record)
+            self.index_files[entry.name] = [size, mtime_ns, st.st_ino, digest, stored_chunks]
 
     def _next_new_chunk(self):
         for sha, data in self._pending:
