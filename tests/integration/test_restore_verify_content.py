@@ -207,3 +207,26 @@ def test_a_dump_the_reader_does_not_know_falls_back_to_sql_counts(pg, pg_db, tmp
     assert fingerprint["content"]["status"] == "unavailable"
     assert "archive version 1.99" in fingerprint["content"]["reason"]
     assert fingerprint["tables"]["public.t"] == {"rows": 100}
+
+
+def test_a_schema_1_manifest_without_digests_still_verifies(pg, pg_db, tmp_path):
+    pg.psql("CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 100)", dbname=pg_db)
+    job = new_job("legacy")
+    dest = local_dest(tmp_path / "nas")
+    backup = assert_ok(run_module("watchkeeper.ops.backup", backup_args(
+        job, pg_source(pg, pg_db, checksum_tables=["public.t"]), [dest], {"mode": "none"}, tmp_path / "state")))
+    with open(_manifest_path(dest, backup)) as handle:
+        manifest = json.load(handle)
+    # What collection 1.0 wrote: schema_version 1, rows and checksums only.
+    manifest["schema_version"] = 1
+    fingerprint = manifest["fingerprint"]
+    fingerprint["method"] = "rows+md5sum-v1"
+    del fingerprint["content"]
+    for entry in fingerprint["tables"].values():
+        entry.pop("sha256", None)
+        entry.pop("bytes", None)
+    with open(_manifest_path(dest, backup), "w") as handle:
+        json.dump(manifest, handle)
+    res = assert_ok(restore_verify(verify_args(job, [dest], tmp_path / "state", pg=pg)))
+    kinds = sorted((c["kind"], c["table"]) for c in res["checks"])
+    assert kinds == [("checksum", "public.t"), ("fingerprint", "public.t")]
