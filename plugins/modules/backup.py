@@ -114,7 +114,7 @@ options:
         default: []
       fingerprint:
         description:
-          - (postgres) Take the data fingerprint in the dump's snapshot: every table's row count, the SHA-256 of every table's
+          - (postgres) Take the data fingerprint in the dump's snapshot, with every table's row count, the SHA-256 of every table's
             data as it streams through the dump (manifest fingerprint method C(copy-sha256-v2), with the session settings
             that shape C(COPY) text), and the checksums of O(source.checksum_tables). A dump whose archive version the
             collection cannot read keeps the row counts and says why (C(fingerprint.content.status=unavailable)); the
