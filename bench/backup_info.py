@@ -1,16 +1,17 @@
 """Benchmark: ``backup_info`` over 1 000 backups in one destination (target: < 2 s).
 
-Writes N synthetic but valid backups (a small object plus a schema-valid manifest each) into a local
-directory, a moto S3 bucket and a GCS emulator bucket, then times:
+Writes N synthetic but valid backups (a small object, a schema-valid manifest and an index entry each, as the
+backup module writes them) into a local directory, a moto S3 bucket and a GCS emulator bucket, then times, for
+``listing: full`` and ``listing: index``:
 
-* ``module_s``: the whole ``backup_info`` task through real ``ansible-playbook``, warm (median of the calls after
-  the first; includes Ansible's own start-up and module transfer, about a second on its own);
-* ``module_cold_s``: the first call, which reads every manifest (and fills the manifest cache);
+* ``<listing>_module_s``: the whole ``backup_info`` task through real ``ansible-playbook``, warm (median of the
+  calls after the first two; includes Ansible's own start-up and module transfer, over a second on its own);
+* ``module_cold_s``: the first call with an empty cache (a full listing that reads every manifest);
 * ``catalog_uncached_s``: the module's own work without cache (list + read and validate every manifest),
-  measured in-process;
+  in-process; ``<listing>_catalog_warm_s``: the same with a warm cache, in-process (no Ansible);
 * ``ansible_noop_s``: the same playbook running ``ansible.builtin.ping``, to show Ansible's fixed cost.
 
-Usage: .venv/bin/python bench/backup_info.py [--count 1000] [--json]
+Usage: .venv/bin/python bench/backup_info.py [--count 1000] [--runs 3] [--dests local,s3,gcs] [--json]
 """
 
 import argparse
@@ -36,7 +37,8 @@ import wk_services  # noqa: E402  pylint: disable=wrong-import-position
 sys.path.insert(0, ansible_run.collections_path())
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog import read_catalog  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog_index  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory import open_storage  # noqa: E402  pylint: disable=wrong-import-position
 
 JOB = "bench-info"
@@ -56,8 +58,10 @@ def synthetic(count):
                "source": {"kind": "postgres", "database": "app"}, "sizes": {"stored_bytes": len(payload)},
                "compression": {"algorithm": "zstd"}, "encryption": {"mode": "public_key"},
                "objects": [{"role": "dump", "key": key, "stored_bytes": len(payload), "sha256": digest}]}
+        data = mf.dumps(doc)
         yield key, payload
-        yield mf.manifest_key(JOB, backup_id), mf.dumps(doc)
+        yield mf.manifest_key(JOB, backup_id), data
+        yield catalog_index.index_key(JOB, backup_id), catalog_index.build(doc, mf.manifest_key(JOB, backup_id), data)
 
 
 def fill(storage, count, workers=8):
@@ -66,36 +70,45 @@ def fill(storage, count, workers=8):
         list(pool.map(lambda item: storage.put_bytes(item[0], item[1]), items))
 
 
-def timed_module(dest, runs, cache_dir):
-    """Median over ``runs`` warm calls (the first call, which fills the manifest cache, is reported apart)."""
-    times, inner = [], []
-    for attempt in range(runs + 1):  # pylint: disable=unused-variable
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def timed_module(dest, runs, cache_dir, listing):
+    """``(first call, median of the warm calls, listing used, count)``: the first call fills the cache (with the
+    index listing the first call is a full listing, which the second makes use of)."""
+    times, used, count = [], [], None
+    for attempt in range(runs + 2):  # pylint: disable=unused-variable
         started = time.monotonic()
         result = ansible_run.run_module("watchkeeper.ops.backup_info", {"job": JOB, "destination": dest, "limit": 5,
-                                                                        "cache_dir": cache_dir})
+                                                                        "cache_dir": cache_dir, "listing": listing})
         times.append(time.monotonic() - started)
         if result.failed:
             raise SystemExit("backup_info failed: %s" % result.get("msg"))
-        inner.append(result["count"])
-    warm = sorted(times[1:])
-    return times[0], warm[len(warm) // 2], inner[0]
+        used.append(result["listing"])
+        count = result["count"]
+    return times[0], median(times[2:]), used[-1], count
 
 
-def timed_catalog(dest, runs):
+def timed_catalog(dest, runs, cache_dir=None, mode="full"):
     times = []
-    for attempt in range(runs):  # pylint: disable=unused-variable
+    for attempt in range(runs + (1 if cache_dir else 0)):  # pylint: disable=unused-variable
         storage = open_storage(dict(dest, name=dest["type"]))
         started = time.monotonic()
-        backups, _incomplete = read_catalog(storage, JOB)
+        found = catalog.read(storage, JOB, cache_dir=cache_dir, mode=mode)
         times.append(time.monotonic() - started)
         storage.close()
-    return sorted(times)[len(times) // 2], sum(1 for b in backups if b["valid"])
+    if cache_dir:
+        times = times[1:]
+    return median(times), sum(1 for b in found.backups if b["valid"]), found.listing
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dests", default="local,s3,gcs", help="comma-separated subset of local,s3,gcs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="wk-bench-info-")
@@ -123,14 +136,24 @@ def main():
         code, _data, _out, _err = ansible_run.run_playbook(_ping_playbook(work))
         noop = time.monotonic() - started
         report["ansible_noop_s"] = round(noop, 3)
-        for name, dest in dests.items():
+        for name in args.dests.split(","):
+            dest = dests[name]
             # The GCS emulator serves one request at a time: fill it sequentially.
             fill(open_storage(dict(dest, name=name)), args.count, 1 if name == "gcs" else 8)
-            cold_s, module_s, count = timed_module(dest, args.runs, os.path.join(work, "cache-%s" % name))
-            catalog_s, valid = timed_catalog(dest, args.runs)
-            report["destinations"][name] = {"module_cold_s": round(cold_s, 3), "module_s": round(module_s, 3),
-                                            "catalog_uncached_s": round(catalog_s, 3), "listed": count, "valid": valid,
-                                            "met": module_s < 2.0}
+            row = {}
+            for listing in ("full", "index"):
+                cache = os.path.join(work, "cache-%s-%s" % (name, listing))
+                cold_s, module_s, used, count = timed_module(dest, args.runs, cache, listing)
+                if used != listing:
+                    raise SystemExit("listing %s used %s" % (listing, used))
+                warm_s, valid, used = timed_catalog(dest, args.runs, os.path.join(work, "inproc-%s-%s" % (name, listing)),
+                                                    listing)
+                row.setdefault("module_cold_s", round(cold_s, 3))
+                row.update({"%s_module_s" % listing: round(module_s, 3),
+                            "%s_catalog_warm_s" % listing: round(warm_s, 3), "listed": count, "valid": valid})
+            row["catalog_uncached_s"] = round(timed_catalog(dest, args.runs)[0], 3)
+            row["met"] = row["index_module_s"] < 2.0
+            report["destinations"][name] = row
     finally:
         for server in servers:
             server.stop()
@@ -140,10 +163,11 @@ def main():
     else:
         print("backup_info over %d backups (median of %d; target < 2 s; Ansible's own no-op play: %.2f s)"
               % (args.count, args.runs, report["ansible_noop_s"]))
-        print("%-6s %14s %10s %19s %7s %5s" % ("dest", "module_cold_s", "module_s", "catalog_uncached_s", "valid", "met"))
+        cols = ("module_cold_s", "full_module_s", "index_module_s", "catalog_uncached_s", "full_catalog_warm_s",
+                "index_catalog_warm_s")
+        print("%-6s %s %7s %5s" % ("dest", " ".join("%20s" % c for c in cols), "valid", "met"))
         for name, row in report["destinations"].items():
-            print("%-6s %14.3f %10.3f %19.3f %7d %5s" % (
-                name, row["module_cold_s"], row["module_s"], row["catalog_uncached_s"], row["valid"], row["met"]))
+            print("%-6s %s %7d %5s" % (name, " ".join("%20.3f" % row[c] for c in cols), row["valid"], row["met"]))
     return 0
 
 
