@@ -129,7 +129,6 @@ class Listing(object):
 
     def __init__(self, storage, job):
         self.job = job
-        self.location = storage.describe()
         self.sizes = {}
         self.mtimes = {}
         for info in storage.list(job + "/"):
