@@ -163,7 +163,8 @@ def sweep(storage, job, now=None, cycle=1, period_s=rotation.DEFAULT_PERIOD_S, b
     destination cannot be listed; every finding about a backup is in its verdict. Returns
     ``{"backups": [{backup_id, created_at, verdict, problems}] newest first, "checked", "good",
     "bad", "skipped", "bytes_read", "objects_read", "duration_s", "good_restore_points",
-    "incomplete", "location"}``.
+    "incomplete", "location", "pack_verdicts"}``; ``pack_verdicts``: ``{shared pack key: first problem, or None}``
+    for every pack this run compared.
     """
     started = time.monotonic()
     now = now or clock.now()
@@ -219,10 +220,13 @@ def sweep(storage, job, now=None, cycle=1, period_s=rotation.DEFAULT_PERIOD_S, b
             reads = dict((key, future.result()) for key, future in futures.items())
 
     bad_packs = {}
+    pack_verdicts = {}  # shared pack key -> first problem, or None when it matched (integrity_record.py)
     for row, expected, problems in plans.values():
         for exp in expected:
             found = _compare(storage, exp, sizes.get(exp.key), reads.get(exp.key))
             problems.extend(found)
+            if exp.label == "shared pack":
+                pack_verdicts[exp.key] = pack_verdicts.get(exp.key) or (found[0] if found else None)
             if found and exp.label == "shared pack":
                 bad_packs.setdefault(exp.key, found[0] + " (found checking backup %s)" % row["backup_id"])
         row["problems"] = problems
@@ -243,6 +247,7 @@ def sweep(storage, job, now=None, cycle=1, period_s=rotation.DEFAULT_PERIOD_S, b
         "duration_s": round(time.monotonic() - started, 3),
         "good_restore_points": [r["backup_id"] for r in rows if r["verdict"] == GOOD],
         "incomplete": incomplete,
+        "pack_verdicts": pack_verdicts,
     }
 
 

@@ -79,6 +79,14 @@ options:
         goes on with the others' results; its reads are abandoned, not waited for. V(0) sets no limit.
     type: int
     default: 21600
+  ops_state:
+    description:
+      - Where the incremental backups of O(job) keep their state (the backup module's C(ops_state)). When set, the
+        verdict of every shared pack this run read is recorded in C(<ops_state>/integrity/<job>.json) (not in check
+        mode), and the next incremental backup of the job does not reuse a pack whose last sweep failed in any
+        destination: it reads those files again into a new pack (RV(pack_record)).
+      - Unset, nothing is written.
+    type: path
   fail_on_bad:
     description:
       - Fail the task when any checked backup is bad. With V(false) bad backups are only reported (RV(passed) is false),
@@ -254,6 +262,12 @@ subset:
       type: str
   sample: {slot: 17, cycle: 30, period_s: 86400, period_start: "2026-11-27T00:00:00Z",
            next_period_start: "2026-11-28T00:00:00Z"}
+pack_record:
+  description:
+    - Path of the record of shared pack verdicts (O(ops_state)); null when O(ops_state) is unset, in check mode, or
+      when no shared pack was read.
+  returned: always
+  type: str
 checked_at:
   description: The time the slot was computed for (UTC).
   returned: always
@@ -265,7 +279,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
+from ansible_collections.watchkeeper.ops.plugins.module_utils import clock, integrity_record
 from ansible_collections.watchkeeper.ops.plugins.module_utils.common_args import DESTINATIONS_SPEC
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.integrity import each_in_parallel, sweep
@@ -335,6 +349,7 @@ def _check(spec, job, now, cycle, period_s, ids, parallel):
         out["location"] = storage.describe()
         found = sweep(storage, job, now=now, cycle=cycle, period_s=period_s, backup_ids=ids, parallel=parallel)
         points = found.pop("good_restore_points")
+        out["_pack_verdicts"] = found.pop("pack_verdicts")
         out.update(found)
         return out, points, None
     except WatchkeeperError as exc:
@@ -358,6 +373,7 @@ def main():
             parallel=dict(type="int", default=4),
             parallel_destinations=dict(type="int", default=4),
             destination_timeout=dict(type="int", default=21600),
+            ops_state=dict(type="path"),
             fail_on_bad=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
@@ -389,7 +405,15 @@ def main():
             if row["verdict"] == "bad":
                 bad_backups.append({"destination": spec["name"], "backup_id": row["backup_id"], "problems": row["problems"]})
 
+    verdicts = dict((name, out.pop("_pack_verdicts", None) or {}) for name, out in destinations.items())
+    record = None
+    if module.params["ops_state"] and not module.check_mode and any(verdicts.values()):
+        try:
+            record = integrity_record.record(module.params["ops_state"], job, clock.isoformat(clock.now()), verdicts)
+        except OSError as exc:
+            failures.append("the sweep's pack verdicts could not be recorded in %s: %s" % (module.params["ops_state"], exc))
     result = dict(changed=False, passed=not failures and not bad_backups, job=job, destinations=destinations,
+                  pack_record=record,
                   bad_backups=bad_backups, good_restore_points=points, subset=run, checked_at=clock.isoformat(now))
     reasons = list(failures)
     if module.params["fail_on_bad"]:

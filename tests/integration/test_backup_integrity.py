@@ -258,3 +258,47 @@ def test_destinations_are_checked_in_parallel_and_a_hanging_one_hides_nothing(tm
         assert by_name[name]["finished_at"] < by_name["hung"]["finished_at"]
     assert wall < 100  # the S3 client's own 120 s read timeout was never waited for
     assert no_secret(result)
+
+
+def test_a_pack_whose_last_sweep_failed_is_never_referenced_again(tmp_path, scratch):
+    """Incremental backup, a flipped byte in its pack (same size, so the listing alone does not show it), a sweep with
+    the backup's ops_state fails and records it; the next incremental backup reads those files again into a new pack,
+    says so, and its snapshot restores; a sweep that reads the repaired pack good lets backups reuse it again."""
+    tree = make_tree(tmp_path / "tree")
+    nas = local_dest(tmp_path / "nas", name="nas")
+    store = Store.local(tmp_path / "nas")
+    state = tmp_path / "state"
+    job = new_job("repack")
+    args = backup_args(job, {"type": "files", "mode": "incremental", "paths": [tree]}, [nas], {"mode": "none"}, state,
+                       tmp_dir=scratch)
+    first = assert_ok(run_module("watchkeeper.ops.backup", args, env=at()))
+    (pack,) = first["manifest"]["files"]["packs"]
+    assert first["manifest"]["files"]["filelist_version"] == 2
+    original, _found = flip(store, pack["key"])
+
+    checked_mode = assert_failed(sweep(job, [nas], env=at(hours=1), ops_state=str(state), check_mode=True))
+    assert checked_mode["pack_record"] is None and not os.path.exists(str(state / "integrity"))
+    failed = assert_failed(sweep(job, [nas], env=at(hours=1), ops_state=str(state)))
+    assert failed["bad_backups"][0]["backup_id"] == first["backup_id"]
+    assert failed["pack_record"] == str(state / "integrity" / ("%s.json" % job))
+
+    with open(os.path.join(tree, "c.txt"), "w") as handle:
+        handle.write("one more file\n")
+    second = assert_ok(run_module("watchkeeper.ops.backup", args, env=at(hours=2)))
+    files = second["manifest"]["files"]
+    keys = [p["key"] for p in files["packs"]]
+    assert pack["key"] not in keys and all(p["new"] for p in files["packs"]), files["packs"]
+    assert [r["key"] for r in files["rejected_packs"]] == [pack["key"]]
+    assert "SHA-256" in files["rejected_packs"][0]["reason"] and "destination nas" in files["rejected_packs"][0]["reason"]
+    assert files["unchanged_files"] == 0 and files["read_bytes"] == os.path.getsize(os.path.join(tree, "b.bin")) + 10 + 14
+    # the new snapshot restores on its own (the bad pack is still there, unrepaired)
+    verified = assert_ok(run_module("watchkeeper.ops.restore_verify", {
+        "job": job, "destinations": [nas], "ops_state": str(state), "backup_id": second["backup_id"], "timeout": 600,
+        "scratch_dir": str(tmp_path / "scratch-restore")}))
+    assert verified["passed"] is True and verified["backup_id"] == second["backup_id"]
+
+    # Repaired, and read good by a sweep: the next backups may reuse it (the record says good now).
+    restore(store, pack["key"], original)
+    assert_ok(sweep(job, [nas], env=at(hours=3), ops_state=str(state), backup_ids=[first["backup_id"]]))
+    with open(str(state / "integrity" / ("%s.json" % job))) as handle:
+        assert json.load(handle)["packs"][pack["key"]]["nas"]["verdict"] == "good"

@@ -13,8 +13,10 @@
 * Unchanged files (same size, mtime and inode as in the previous snapshot) are not even read.
   What the previous snapshot contained comes from a local index in ``ops_state`` (the backup
   host cannot decrypt old file lists with public-key encryption, by design). A chunk is reused
-  only if its pack is present, at the recorded size, in **every** destination of this run;
-  otherwise it is uploaded again. Losing the index only costs one full upload.
+  only if its pack is present, at the recorded size, in **every** destination of this run, and
+  its last integrity sweep did not fail (``integrity_record.py``: ``backup_integrity`` with the same
+  ``ops_state``); otherwise it is uploaded again, and the manifest's ``files.rejected_packs`` says
+  which packs were refused and why. Losing the index only costs one full upload.
 """
 
 import hashlib
@@ -24,6 +26,7 @@ import os
 import tarfile
 import uuid
 
+from ansible_collections.watchkeeper.ops.plugins.module_utils import integrity_record
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import SourceError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.filelist import compact_chunks
@@ -51,6 +54,7 @@ class IncrementalFilesSource(FilesSource):
         self.blobs = {}       # chunk sha -> pack id, for every chunk this snapshot may reference
         self.packs = {}       # pack id -> {"key", "stored_bytes", "sha256", "new"}
         self.used_packs = set()
+        self.rejected_packs = []  # packs of the index not reused because their last integrity sweep failed
         self.stats = {"new_files": 0, "changed_files": 0, "unchanged_files": 0, "new_chunks": 0, "new_bytes": 0,
                       "reused_chunks": 0, "read_bytes": 0}
         self.parent = None
@@ -99,6 +103,13 @@ class IncrementalFilesSource(FilesSource):
     def artifacts(self, ctx):
         self.load_index(ctx.ops_state, ctx.job)
         present = self._present_packs(ctx)
+        # A pack whose last integrity sweep failed is never referenced again: its files are read into a new pack.
+        failed = integrity_record.bad_packs(ctx.ops_state, ctx.job)
+        for pid in sorted(present):
+            key = self.old["packs"][pid]["key"]
+            if key in failed:
+                present.discard(pid)
+                self.rejected_packs.append({"key": key, "reason": failed[key]})
         for pid in present:
             self.packs[pid] = dict(self.old["packs"][pid], new=False)
         self.blobs = {sha: pid for sha, pid in self.old.get("blobs", {}).items() if pid in present}
@@ -225,6 +236,7 @@ class IncrementalFilesSource(FilesSource):
         summary["packs"] = [{"key": p["key"], "stored_bytes": p["stored_bytes"], "sha256": p["sha256"], "new": p["new"]}
                             for p in self.referenced_packs()]
         summary["new_packs"] = sum(1 for p in summary["packs"] if p["new"])
+        summary["rejected_packs"] = self.rejected_packs
         return {"files": summary}
 
     def check(self):
