@@ -84,7 +84,7 @@ options:
       - Where the incremental backups of O(job) keep their state (the backup module's C(ops_state)). When set, the
         verdict of every shared pack this run read is recorded in C(<ops_state>/integrity/<job>.json) (not in check
         mode), and the next incremental backup of the job does not reuse a pack whose last sweep failed in any
-        destination: it reads those files again into a new pack (RV(pack_record)).
+        destination, and reads those files again into a new pack instead (RV(pack_record)).
       - Unset, nothing is written.
     type: path
   fail_on_bad:
