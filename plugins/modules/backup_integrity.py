@@ -33,7 +33,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads only; behaves the same in check mode.
+    details: Reads only. In check mode the pack verdicts are not recorded in O(ops_state); everything else is the same.
   diff_mode:
     support: none
   platform:
