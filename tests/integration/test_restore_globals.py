@@ -12,7 +12,6 @@ replayed on a NEW server (a second private cluster) before the database that nee
 """
 
 import json
-import os
 import uuid
 
 import pytest

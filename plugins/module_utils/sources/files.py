@@ -21,8 +21,7 @@ import stat
 import tarfile
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import SourceError
-from ansible_collections.watchkeeper.ops.plugins.module_utils.filelist import (  # noqa: F401
-    FILELIST_SCHEMA, FILELIST_VERSION, encode, iso_ns)
+from ansible_collections.watchkeeper.ops.plugins.module_utils.filelist import FILELIST_VERSION, encode, iso_ns
 from ansible_collections.watchkeeper.ops.plugins.module_utils.pipeline import FunctionProducer
 from ansible_collections.watchkeeper.ops.plugins.module_utils.sources.base import Artifact, Source
 
