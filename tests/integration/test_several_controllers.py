@@ -10,6 +10,8 @@
 * A restore verification on controller A protects that backup from a purge on controller B (empty ``ops_state``)
   whose policy would remove it; the same purge with ``shared_state: local`` plans to remove it (the contrast that
   shows the protection comes from the destination's record).
+* A purge on controller B waits for the job lock that controller A's backup holds in the destination, then fails
+  naming it and deletes nothing.
 """
 
 import datetime
@@ -27,7 +29,7 @@ from fake_gcs import fake_gcs, fake_gcs_bucket  # noqa: F401  pylint: disable=un
 from helpers import (
     Store, assert_ok, backup_args, gcs_dest, local_dest, module_cmd, module_env, new_job, s3_dest, write_module_args)
 from restore_helpers import restore_verify, verify_args
-from retention_helpers import UTC, clone, ids_of, purge, real_backup, sqlite_file
+from retention_helpers import UTC, clone, ids_of, iso, purge, real_backup, sqlite_file
 
 # Wait until the start file exists, then become the module: both controllers leave the barrier together.
 BARRIER = ("import os, sys, time\n"
@@ -132,3 +134,31 @@ def test_verification_on_controller_a_protects_the_backup_from_a_purge_on_contro
         why = dict((b["backup_id"], b["reasons"]) for b in done["backups"][name]["backups"])
         assert why[older][0] == "safety: newest backup that passed restore verification", why[older]
     assert done["removed"] == 0
+
+
+def test_a_purge_on_controller_b_waits_for_the_lock_a_backup_on_controller_a_holds(tmp_path, moto, s3_bucket, scratch,
+                                                                                   monkeypatch):
+    """Controller A's backup holds the job lock in the S3 destination (taken here through the same code, from this
+    process); a purge on controller B, whose ops_state is empty, fails naming that holder and deletes nothing."""
+    from ansible_collections.watchkeeper.ops.plugins.module_utils import shared_state
+    from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory import open_storage
+    job = new_job("purgelock")
+    dest = s3_dest(moto, s3_bucket[0], name="s3")
+    store = Store.s3(s3_bucket)
+    newest = datetime.datetime(2027, 6, 2, 2, 30, tzinfo=UTC)
+    first = real_backup(job, {"type": "sqlite", "path": sqlite_file(tmp_path / "app.sqlite")}, [dest],
+                        tmp_path / "controller-a", scratch, newest)
+    older = clone(dest, job, first["manifest"], newest - datetime.timedelta(days=1))
+    when = newest + datetime.timedelta(hours=6)
+    monkeypatch.setenv("WATCHKEEPER_NOW", iso(when))  # the purge runs at that frozen time: so does the holder's expiry
+    storage = open_storage(dict(dest))
+    held = shared_state.DestinationLock(storage, job, module="backup").acquire(timeout=0)
+    try:
+        blocked = purge(job, [dest], {"keep_last": 1}, tmp_path / "controller-b", when, lock_timeout=1)
+        assert blocked.failed and "held by run %s" % held.run_id in blocked["msg"], blocked.get("msg")
+        assert ids_of(store.listing()) == sorted([older, first["backup_id"]])
+    finally:
+        held.release()
+        storage.close()
+    done = assert_ok(purge(job, [dest], {"keep_last": 1}, tmp_path / "controller-b", when, lock_timeout=1))
+    assert done["removed"] == 1 and ids_of(store.listing()) == [first["backup_id"]]
