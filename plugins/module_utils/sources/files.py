@@ -139,9 +139,6 @@ def entry_record(entry, **extra):
     return record
 
 
-_iso_ns = iso_ns  # the name the tests and older callers know
-
-
 class _ExactReader(object):
     """Reads exactly ``size`` bytes of a file for tar, hashing them; pads with zeros (and flags the
     entry) when the file shrank while we read it."""

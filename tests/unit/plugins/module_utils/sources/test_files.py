@@ -6,6 +6,7 @@ import os
 
 from hypothesis import given, strategies as st
 
+from ansible_collections.watchkeeper.ops.plugins.module_utils.filelist import iso_ns
 from ansible_collections.watchkeeper.ops.plugins.module_utils.sources import files as fs
 from ansible_collections.watchkeeper.ops.plugins.module_utils.sources.files_incremental import (
     INDEX_SCHEMA, IncrementalFilesSource)
@@ -17,7 +18,7 @@ EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 def test_iso_ns_is_the_exact_utc_time(ns):
     secs, frac = divmod(ns, 10 ** 9)
     expected = (EPOCH + datetime.timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%S") + ".%09dZ" % frac
-    assert fs._iso_ns(ns) == expected  # pylint: disable=protected-access
+    assert iso_ns(ns) == expected
 
 
 def test_excluded_matches_base_names_and_anchored_paths():
@@ -53,7 +54,7 @@ def test_entry_record_carries_what_a_restore_needs(tmp_path):
     records = {e.abspath[len(top):]: fs.entry_record(e) for e in fs.Walker([top])}
     two = records["/b/two.txt"]
     assert (two["type"], two["size"], two["mode"]) == ("file", 2, "0640")
-    assert two["mtime"] == fs._iso_ns(os.lstat(os.path.join(top, "b", "two.txt")).st_mtime_ns)  # pylint: disable=protected-access
+    assert two["mtime"] == iso_ns(os.lstat(os.path.join(top, "b", "two.txt")).st_mtime_ns)
     assert "mtime_ns" not in two  # file list version 2: mtime is exact
     assert records["/link"]["target"] == "a/one.txt"
     assert "size" not in records["/a"]
