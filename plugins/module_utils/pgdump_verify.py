@@ -18,6 +18,7 @@ import threading
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import pgdump_content, pgdump_format
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import SourceError
+from ansible_collections.watchkeeper.ops.plugins.module_utils.pipeline_io import grow_pipe
 
 READ_SIZE = 4 * 1024 * 1024
 
@@ -66,6 +67,7 @@ class _Dump(threading.Thread):
             reader = threading.Thread(target=lambda: stderr.append(self.proc.stderr.read()), daemon=True)
             reader.start()
             fd = self.proc.stdout.fileno()
+            grow_pipe(fd)  # 1 MB reads instead of 64 kB ones
             while True:
                 data = os.read(fd, READ_SIZE)
                 if not data:
