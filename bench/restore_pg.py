@@ -178,7 +178,9 @@ def print_table(rep, stream):
             ("  ansible-playbook wall", rep["backup_fingerprint_wall_s"], "backup_fp"),
             ("backup, fingerprint off: timings.total_s", rep["backup_no_fingerprint_s"], None),
             ("  ansible-playbook wall", rep["backup_no_fingerprint_wall_s"], "backup_nofp"),
-            ("fingerprint_backup_overhead_s (wall)", rep["fingerprint_backup_overhead_s"], None)]
+            ("fingerprint_backup_overhead_s (wall)", rep["fingerprint_backup_overhead_s"], None),
+            ("  of which content digests (dump stream tap)", rep.get("fingerprint_content_s"), None),
+            ("  of which SQL counts (concurrent, server)", rep.get("fingerprint_query_s"), None)]
     w("%-46s %9s  %-26s %s\n" % ("measurement", "median s", "runs (s)", "not-bench CPU % per run"))
     w("%s\n" % ("-" * 104))
     for label, secs, key in rows:
