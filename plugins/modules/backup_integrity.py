@@ -329,7 +329,7 @@ def _options(module):
 
 def _outcome(spec):
     return {"status": "ok", "error": None, "step": None, "type": spec["type"], "location": None, "checked": 0, "good": 0,
-           "bad": 0, "skipped": 0, "bytes_read": 0, "objects_read": 0, "duration_s": 0.0, "incomplete": [], "backups": []}
+            "bad": 0, "skipped": 0, "bytes_read": 0, "objects_read": 0, "duration_s": 0.0, "incomplete": [], "backups": []}
 
 
 def _failed(spec, why):
