@@ -279,6 +279,18 @@ backups:
         are backups like any other.
       type: list
       elements: str
+    index_to_write:
+      description: Ids of kept, valid backups without an index entry; the purge writes their index entry (not in
+        check mode) so that C(watchkeeper.ops.backup_info) with C(listing=index) no longer lists in full.
+      type: list
+      elements: str
+    index_written:
+      description: Index entries written.
+      type: int
+    index_errors:
+      description: Index entries that could not be written (the purge does not fail for them), with the reason.
+      type: list
+      elements: str
     duration_s:
       description: Seconds spent on the destination.
       type: float

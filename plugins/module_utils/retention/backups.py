@@ -11,7 +11,8 @@ policy; ask the provider's holds of every backup about to go (and select again w
 then its objects; then the shared packs no remaining manifest references (older than the grace); then incomplete
 runs past the grace (an index entry whose manifest is gone, an *orphan*, belongs to the incomplete run of its
 backup id). A delete that fails after the manifest is gone leaves objects without a manifest: they are reported as
-``leftovers`` and a later run removes them as an incomplete run past the grace.
+``leftovers`` and a later run removes them as an incomplete run past the grace. Last, kept backups without an index
+entry (written before index entries existed) get one, so the index listing of ``backup_info`` takes over.
 
 One destination failing never stops the others; ``run`` returns the failures and the caller fails the task.
 """
@@ -118,12 +119,14 @@ def run(params, check_mode, now, log=None):
 def _result(job, outcomes, check_mode):
     total = dict((k, sum(o[k] for o in outcomes.values()))
                  for k in ("removed", "kept", "bytes_freed", "packs_removed", "incomplete_removed", "bytes_to_free"))
-    changed = any(o["removed"] or o["packs_removed"] or o["incomplete_removed"] or o["leftovers"] for o in outcomes.values())
+    changed = any(o["removed"] or o["packs_removed"] or o["incomplete_removed"] or o["leftovers"] or o["index_written"]
+                  for o in outcomes.values())
     result = dict(changed=changed, job=job, backups=outcomes,
                   failed_destinations=sorted(n for n, o in outcomes.items() if o["status"] != "ok"), **total)
     if check_mode:
         result["changed"] = total["bytes_to_free"] > 0 or any(
-            o["to_remove"] or o["packs_to_remove"] or o["incomplete_to_remove"] for o in outcomes.values())
+            o["to_remove"] or o["packs_to_remove"] or o["incomplete_to_remove"] or o["index_to_write"]
+            for o in outcomes.values())
         result["plan"] = dict((name, {"remove": [b["backup_id"] for b in o["backups"] if b["verdict"] == "remove"],
                                       "keep": [b["backup_id"] for b in o["backups"] if b["verdict"] == "keep"],
                                       "packs": o["packs_to_remove"], "incomplete": o["incomplete_to_remove"],
@@ -143,7 +146,8 @@ class Purge(object):
                     "policy": policy.describe(), "backups": [], "removed": 0, "kept": 0, "bytes_freed": 0,
                     "bytes_to_free": 0, "to_remove": 0, "packs_removed": 0, "packs_bytes_freed": 0, "packs_to_remove": [],
                     "packs_kept_young": [], "packs_sweep_blocked": None, "incomplete": [], "incomplete_removed": 0,
-                    "incomplete_to_remove": [], "leftovers": [], "orphans": [], "unindexed": [], "duration_s": 0.0}
+                    "incomplete_to_remove": [], "leftovers": [], "orphans": [], "unindexed": [], "index_to_write": [], "index_written": 0,
+                    "index_errors": [], "duration_s": 0.0}
 
     def run(self):
         started = time.monotonic()
@@ -222,6 +226,7 @@ class Purge(object):
                 self._remove_backup(row, keys[row["backup_id"]])
         self._sweep_packs(entries, [r["backup_id"] for r in rows if r["verdict"] in ("keep", "failed")])
         self._incomplete(incomplete)
+        self._backfill_index([entries[r["backup_id"]] for r in rows if r["verdict"] == "keep"])
         self.out["bytes_to_free"] += sum(self.sizes.get(k, 0) for k in self.out["packs_to_remove"])
 
     # -- delete -------------------------------------------------------------------------------
@@ -268,6 +273,22 @@ class Purge(object):
                 self.out["packs_removed"] += 1
                 self.out["packs_bytes_freed"] += self.sizes.get(key, 0)
                 self.out["bytes_freed"] += self.sizes.get(key, 0)
+
+    def _backfill_index(self, kept):
+        """Index entries for kept, valid backups that have none (written before index entries existed), so that
+        ``backup_info`` with ``listing: index`` stops falling back to full listings. Never fails the purge."""
+        for entry in kept:
+            if entry.get("indexed") is not False or not entry["valid"]:
+                continue
+            self.out["index_to_write"].append(entry["backup_id"])
+            if self.opts["check_mode"]:
+                continue
+            try:
+                data = self.storage.get_bytes(entry["manifest_key"], max_bytes=16 * 1024 * 1024)
+                cindex.write(self.storage, mf.loads(data, entry["manifest_key"]), entry["manifest_key"], data)
+                self.out["index_written"] += 1
+            except WatchkeeperError as exc:
+                self.out["index_errors"].append("%s: %s" % (entry["backup_id"], exc.msg))
 
     def _manifest(self, key):
         try:

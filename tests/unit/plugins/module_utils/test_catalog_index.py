@@ -8,8 +8,8 @@
 * the index listing lists only ``<job>/_index/`` once warm (no data key, no GET), falls back to a full listing
   while backups without an index entry exist, confirms the newest backups object by object, and reports an
   index entry whose manifest is gone as an orphan, never as a backup;
-* retention lists each destination once per run (a counting wrapper around the real storage) and removes
-  index entries with their backups.
+* retention lists each destination once per run (a counting wrapper around the real storage), removes
+  index entries with their backups, and writes the missing index entries of kept backups (not in check mode).
 """
 
 import datetime
@@ -194,7 +194,7 @@ def test_retention_lists_each_destination_once_and_removes_index_entries(moto, s
     for spec in specs:
         storage = open_storage(spec)
         for hour in range(4):
-            add_backup(storage, bid(hour), index=hour != 1)
+            add_backup(storage, bid(hour), index=hour in (0, 2))
         storage.put_bytes(cindex.index_key(JOB, bid(9)), b"{}")   # an orphan index entry
         storage.close()
     opened = []
@@ -207,16 +207,26 @@ def test_retention_lists_each_destination_once_and_removes_index_entries(moto, s
     params = {"job": JOB, "policy": {"keep_last": 1}, "destinations": specs, "ops_state": str(tmp_path / "state"),
               "incomplete_grace": "1h", "provider_holds": False}
     now = T0 + datetime.timedelta(days=2)
+    before = dict((s["name"], sorted(i.key for i in open_storage(s).list(JOB + "/"))) for s in specs)
+    plan, failures = retention_backups.run(params, True, now)
+    assert failures == [] and plan["changed"] is True
+    for spec in specs:
+        assert sorted(i.key for i in open_storage(spec).list(JOB + "/")) == before[spec["name"]], "check mode wrote"
+        assert plan["backups"][spec["name"]]["index_to_write"] == [bid(3)]
+    del opened[:]
     result, failures = retention_backups.run(params, False, now)
     assert failures == []
     for storage in opened:
         assert storage.lists == [JOB + "/"], "%s listed %r" % (storage.name, storage.lists)
         out = result["backups"][storage.name]
-        assert out["removed"] == 3 and out["unindexed"] == [bid(1)]
+        assert out["removed"] == 3 and out["unindexed"] == [bid(3), bid(1)]
+        # The kept backup had no index entry: retention wrote it (a later index listing need not list in full).
+        assert out["index_to_write"] == [bid(3)] and out["index_written"] == 1 and out["index_errors"] == []
         assert [o["backup_id"] for o in out["orphans"]] == [bid(9)] and out["incomplete_removed"] == 1
         left = sorted(i.key for i in storage.inner.list(JOB + "/"))
         assert left == sorted([mf.object_key(JOB, bid(3), "dump", ".pgdump.zst"), mf.manifest_key(JOB, bid(3)),
                                cindex.index_key(JOB, bid(3))]), left
+        assert catalog.read(storage.inner, JOB).unindexed == []
 
 
 def test_index_listing_lists_in_full_once_a_day_and_then_knows_older_orphans(tmp_path, monkeypatch):
