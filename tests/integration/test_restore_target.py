@@ -9,6 +9,7 @@
 * Into a new database, an SQLite file and a directory; check_mode says what the real run would do.
 """
 
+import json
 import os
 import sqlite3
 
@@ -63,8 +64,13 @@ def test_restore_refuses_a_non_empty_database_and_force_takes_a_safety_backup_fi
     # The safety backup holds the data that was replaced: verifying it restores the damaged state.
     check = assert_ok(restore_verify(verify_args(job + "-safety", [dest], state, pg=pg, gpg_keys=gpg_keys)))
     assert check["backup_id"] == safety["backup_id"]
-    restored_docs = [c for c in check["checks"] if c.get("table") == "public.docs" and c["kind"] == "fingerprint"][0]
-    assert restored_docs["found"] == 150
+    # (public.docs: the 150 rows of the damaged state, proven row by row by its content digest)
+    restored_docs = [c for c in check["checks"] if c.get("table") == "public.docs" and c["kind"] == "content"][0]
+    assert restored_docs["passed"]
+    with open(os.path.join(dest["path"], manifest_key)) as handle:
+        safety_manifest = json.load(handle)
+    assert safety_manifest["fingerprint"]["tables"]["public.docs"]["rows"] == 150
+    assert restored_docs["found"] == safety_manifest["fingerprint"]["tables"]["public.docs"]["sha256"]
 
 
 def test_restore_into_a_new_database_keeps_nothing_else(pg, pg_db, gpg_keys, tmp_path):
