@@ -9,8 +9,8 @@ without a manifest belong to incomplete (failed or interrupted) runs: they are r
 never counted as backups. Hold markers (``<job>/holds/<backup_id>.json``, see ``retention.holds``) and
 shared packs belong to no run.
 
-Manifests are immutable (written once, never replaced), so a reader may keep parsed manifests in a
-local cache keyed by key and size: the first listing of a destination reads every manifest, later
+Manifests are immutable (written once, never replaced), so a reader may keep parsed manifests (what the
+catalog uses of them) in a local cache keyed by key and size: the first listing of a destination reads every manifest, later
 ones read only new manifests. Object presence and sizes are checked against a fresh listing every
 time; integrity sweeps read everything.
 
@@ -48,14 +48,31 @@ READERS = 16
 FULL_EVERY_S = 24 * 3600  # the index listing lists in full at least this often per host, destination and job
 
 
+SOURCE_FIELDS = ("kind", "host", "database", "path", "mode", "server_version")
+
+
+def _summary(manifest):
+    """What the catalog uses of a (validated) manifest, and all the cache keeps of it: table fingerprints, phases
+    and the like stay out, so a warm listing loads a small cache."""
+    summary = {"job": manifest["job"], "backup_id": manifest["backup_id"], "created_at": manifest.get("created_at"),
+               "completed_at": manifest.get("completed_at"), "sizes": manifest.get("sizes"),
+               "sha256": manifest.get("sha256"),
+               "source": dict((k, v) for k, v in (manifest.get("source") or {}).items() if k in SOURCE_FIELDS),
+               "encryption": {"mode": (manifest.get("encryption") or {}).get("mode")},
+               "objects": [{"key": o["key"], "stored_bytes": o.get("stored_bytes")} for o in manifest["objects"]]}
+    packs = (manifest.get("files") or {}).get("packs")
+    if packs:
+        summary["files"] = {"packs": [{"key": p["key"], "stored_bytes": p.get("stored_bytes")} for p in packs]}
+    return summary
+
+
 def _entry(backup_id, key, manifest, problems, checked="objects"):
     entry = {"backup_id": backup_id, "manifest_key": key, "created_at": None, "completed_at": None,
              "valid": not problems, "problems": problems, "checked": checked}
     if manifest:
         entry.update(created_at=manifest.get("created_at"), completed_at=manifest.get("completed_at"),
                      sizes=manifest.get("sizes"), sha256=manifest.get("sha256"),
-                     source=dict((k, v) for k, v in (manifest.get("source") or {}).items()
-                                 if k in ("kind", "host", "database", "path", "mode", "server_version")),
+                     source=dict((k, v) for k, v in (manifest.get("source") or {}).items() if k in SOURCE_FIELDS),
                      encryption=(manifest.get("encryption") or {}).get("mode"),
                      objects=[o.get("key") for o in manifest.get("objects", [])])
     else:
@@ -229,7 +246,7 @@ def _read_full(storage, job, validate, readers, cache, listing):
         manifest = cache.get(key, sizes[key]) if cache else None
         if manifest is None:
             try:
-                manifest = mf.loads(storage.get_bytes(key, max_bytes=16 * 1024 * 1024), key)
+                manifest = _summary(mf.loads(storage.get_bytes(key, max_bytes=16 * 1024 * 1024), key))
             except WatchkeeperError as exc:
                 return _entry(backup_id, key, None, [exc.msg])
             if cache:
@@ -289,7 +306,7 @@ def _read_indexed(storage, job, cache, readers):
         if stat is None:
             return None, _orphan(job, backup_id, info.key)
         try:
-            manifest = mf.loads(storage.get_bytes(key, max_bytes=16 * 1024 * 1024), key)
+            manifest = _summary(mf.loads(storage.get_bytes(key, max_bytes=16 * 1024 * 1024), key))
         except WatchkeeperError as exc:
             return _entry(backup_id, key, None, [exc.msg], checked="index"), None
         manifests[backup_id] = (stat.size, manifest)

@@ -14,6 +14,7 @@
 
 import datetime
 import hashlib
+import os
 
 import pytest
 
@@ -31,7 +32,7 @@ def bid(hour):
     return "%s-%08x" % ((T0 + datetime.timedelta(hours=hour)).strftime("%Y%m%dT%H%M%SZ"), hour)
 
 
-def add_backup(storage, backup_id, index=True, payload=b"dump bytes"):
+def add_backup(storage, backup_id, index=True, payload=b"dump bytes", extra=None):
     key = mf.object_key(JOB, backup_id, "dump", ".pgdump.zst")
     storage.put_bytes(key, payload)
     when = mf.backup_time(backup_id).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -39,6 +40,7 @@ def add_backup(storage, backup_id, index=True, payload=b"dump bytes"):
            "created_at": when, "completed_at": when, "source": {"kind": "postgres"},
            "sizes": {"stored_bytes": len(payload)}, "compression": {}, "encryption": {"mode": "none"},
            "objects": [{"role": "dump", "key": key, "stored_bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}]}
+    doc.update(extra or {})
     data = mf.dumps(doc)
     storage.put_bytes(mf.manifest_key(JOB, backup_id), data)
     if index:
@@ -251,3 +253,18 @@ def test_index_listing_lists_in_full_once_a_day_and_then_knows_older_orphans(tmp
     after = catalog.read(storage, JOB, cache_dir=cache_dir, mode="index")
     assert after.listing == "index" and [o["backup_id"] for o in after.orphans] == [bid(0)]
     assert [b["backup_id"] for b in after.backups] == [bid(2), bid(1)]
+
+
+def test_the_cache_keeps_only_what_the_catalog_uses(tmp_path):
+    (tmp_path / "nas").mkdir()
+    storage = open_storage({"type": "local", "name": "nas", "path": str(tmp_path / "nas")})
+    tables = dict(("public.t%03d" % i, {"rows": i, "sha256": "%064x" % i}) for i in range(200))
+    add_backup(storage, bid(0), extra={"fingerprint": {"tables": tables}, "phases": {"stream_s": 1.0}})
+    cache_dir = str(tmp_path / "cache")
+    cold = catalog.read(storage, JOB, cache_dir=cache_dir)
+    files = os.listdir(cache_dir)
+    with open(os.path.join(cache_dir, files[0])) as handle:
+        text = handle.read()
+    assert len(files) == 1 and "public.t199" not in text and "stream_s" not in text and len(text) < 2000, len(text)
+    warm = catalog.read(storage, JOB, cache_dir=cache_dir)
+    assert warm.backups == cold.backups and warm.backups[0]["valid"] and warm.backups[0]["source"] == {"kind": "postgres"}
