@@ -109,7 +109,9 @@ def test_incremental_uploads_only_changes_and_restores_by_hand(gpg_keys, tmp_pat
         assert set(before) <= set(after) and all(after[k] == v for k, v in before.items())
         added = {k: v for k, v in after.items() if k not in before}
         packs = {k: v for k, v in added.items() if "/packs/" in k}
-        others = sorted(k for k in added if k not in packs)
+        index = [k for k in added if "/_index/" in k]  # backup_info's per-backup index entry (catalog_index.py)
+        assert index == ["%s/_index/%s.json" % (args["job"], second["backup_id"])], added
+        others = sorted(k for k in added if k not in packs and k not in index)
         assert len(packs) == 1, added
         assert len(others) == 2 and others[0].endswith(".filelist.json.zst.gpg") and others[1].endswith(".manifest.json")
         # tar framing costs ~0.7 KiB per small chunk; everything else is the changed data itself
