@@ -18,9 +18,9 @@ description:
     (C(wk_scratch_<job>_<random>)) on O(server), which may be the production server; no other database is written.
     SQLite backups go to a scratch file, file backups to a scratch directory.
   - Then checks the data. The manifest's fingerprint (every table's row count, the content digest of every table, and
-    checksums of the tables the backup named) is recomputed on the restored data (see O(checks.content)), SQLite files get C(PRAGMA integrity_check), file trees are compared with the
-    SHA-256 of every file in the backup's file list, and the user's SQL assertions run. Every mismatch is named (table or
-    path, expected, found).
+    checksums of the tables the backup named) is recomputed on the restored data (see O(checks.content)), SQLite
+    files get C(PRAGMA integrity_check), file trees are compared with the SHA-256 of every file in the backup's file
+    list, and the user's SQL assertions run. Every mismatch is named (table or path, expected, found).
   - The scratch database, file or directory is B(always) removed, also when a check fails. What a killed run left
     behind is found and removed by the next run (scratch databases carry their owner run in a comment).
   - Returns the measured RTO by phase and the achieved RPO (the backup's age when the verification started).
