@@ -7,7 +7,7 @@ JSON events with varied text), each repeated ``--runs`` times (median reported):
 2. ``story``     ``pg_dump --compress=9 -Fc -f FILE`` then ``gpg --batch --symmetric --cipher-algo
                  AES256 --passphrase-file F --pinentry-mode loopback --output FILE.gpg FILE``;
 3. ``backup``    the ``watchkeeper.ops.backup`` module through real ``ansible-playbook``: public-key
-                 encryption, default compression (zstd level 3, threads 0), one local destination;
+                 encryption, default compression (level auto: zstd 1 on <= 2 cores, 2 on 3, 3 from 4; threads 0), one local destination;
 4. ``fanout3``   the same to three destinations (local, S3 on a moto server, GCS on the
                  gcp-storage-emulator; both started here on loopback, a fresh bucket per run);
 5. ``shell``     (informational) ``pg_dump -Fc -Z0 | zstd -3 -T0 | gpg --encrypt > FILE``: the same
@@ -99,6 +99,7 @@ def build_report(bench, args, profile, db_facts, started_at, elapsed):
         # run in the snapshot transaction at the same time, on the server.
         "fingerprint_content_s": _median_extra(extra.get("backup", []), "fingerprint_content_s"),
         "fingerprint_sql_s": _median_extra(extra.get("backup", []), "fingerprint_sql_s"),
+        "backup_level": next((e.get("level") for e in extra.get("backup", []) if e.get("level") is not None), None),
     }
     if "shell" in raw:
         rep["shell_pipeline_s"] = median(ok_times(bench, "shell"))
@@ -194,7 +195,8 @@ def print_table(rep, stream):
             ("story: pg_dump -Z9 -f, then gpg --symmetric", rep["story_pipeline_s"], rep["story_bytes"], rep["raw_s"].get("story")),
             ("  story pg_dump --compress=9 part", rep["story_pg_dump_s"], None, None),
             ("  story gpg part", rep["story_gpg_s"], None, None),
-            ("backup module, 1 local dest (ansible-playbook)", rep["backup_s"], rep["backup_stored_bytes"], rep["raw_s"].get("backup")),
+            ("backup module, 1 local dest (ansible-playbook)%s" % (
+                ", zstd %s" % rep["backup_level"] if rep.get("backup_level") is not None else ""), rep["backup_s"], rep["backup_stored_bytes"], rep["raw_s"].get("backup")),
             ("  module timings.total_s", rep["backup_module_total_s"], None, None),
             ("  content fingerprint (dump stream tap)", rep["fingerprint_content_s"], None, None),
             ("  SQL row counts (concurrent, on the server)", rep["fingerprint_sql_s"], None, None),

@@ -97,7 +97,7 @@ class Bench(Workspace):
         self.record(name, seconds, bytes=size, level=level, threads=threads)
         return seconds
 
-    def _module_args(self, dests, level=3, threads=0):
+    def _module_args(self, dests, level=None, threads=0):
         args = {
             "job": "bench-pg",
             "source": {"type": "postgres", "database": DB, "login_host": self.cluster.host,
@@ -108,11 +108,11 @@ class Bench(Workspace):
             "ops_state": os.path.join(self.work, "state"),
             "tmp_dir": os.path.join(self.work, "tmp"),
         }
-        if (level, threads) != (3, 0):
+        if level is not None:  # None: the module's default (level auto: chosen from the cores, threads 0)
             args["compression"] = {"level": level, "threads": threads}
         return args
 
-    def module_backup(self, name, fanout=False, level=3, threads=0):
+    def module_backup(self, name, fanout=False, level=None, threads=0):
         run_dir = os.path.join(self.work, "dest-%s" % uuid.uuid4().hex[:8])
         os.makedirs(run_dir)
         os.makedirs(os.path.join(self.work, "tmp"), exist_ok=True)
@@ -147,6 +147,7 @@ class Bench(Workspace):
         timings = result.get("timings") or {}
         sizes = result.get("sizes") or {}
         fingerprint = (result.get("manifest") or {}).get("fingerprint") or {}
+        compression = (result.get("manifest") or {}).get("compression") or {}
         self.record(name, seconds, module_total_s=timings.get("total_s"), timings=timings,
                     fingerprint_content_s=(fingerprint.get("content") or {}).get("duration_s"),
                     fingerprint_sql_s=fingerprint.get("duration_s"), fingerprint_method=fingerprint.get("method"),
@@ -154,7 +155,8 @@ class Bench(Workspace):
                     compressed_bytes=sizes.get("compressed_bytes"),
                     destinations={d["name"]: {"status": d["status"], "stored_bytes": d.get("stored_bytes")}
                                   for d in result.get("destinations", [])},
-                    level=level, threads=threads)
+                    level=compression.get("level", level), level_requested=compression.get("level_requested", level),
+                    threads=compression.get("threads", threads))
         return seconds
 
     def _drop_buckets(self, bucket):
@@ -182,8 +184,6 @@ class Bench(Workspace):
             items.append(("shell", self.shell_pipeline))
         for level in self.args.levels:
             for threads in self.args.threads:
-                if (level, threads) == (3, 0):
-                    continue
                 name = "backup_l%d_t%d" % (level, threads)
                 items.append((name, lambda n=name, l=level, t=threads: self.module_backup(n, level=l, threads=t)))
                 if self.args.variant_shell:
