@@ -53,9 +53,10 @@ TARGETS = [
     ("story_ge_3x_backup", "story_over_backup", ">=", 3.0, "story pipeline time >= 3x backup time (backup >= 3x faster)"),
     ("backup_bytes_le_0.75x_story", "backup_bytes_over_story_bytes", "<=", 0.75, "backup stored bytes <= 0.75x story bytes"),
     ("fanout3_le_1.2x_backup", "fanout3_over_backup", "<=", 1.2, "3 destinations <= 1.2x the time of 1"),
-    ("fingerprint_le_10pct_backup", "fingerprint_over_backup", "<=", 0.10,
-     "content fingerprint of every table (digest of the dump stream, time spent in the tap) <= 10% of the backup"),
 ]
+# The fingerprint target (<= 10 % of the backup) is a cost in time: restore_pg.py measures it as the backup with
+# minus without the fingerprint. Here only the tap's CPU time is known (it runs in the relay thread, partly on a
+# core the pipeline leaves idle), so its share of the module's time is reported as information.
 
 
 # --------------------------------------------------------------------------- report
@@ -109,7 +110,7 @@ def build_report(bench, args, profile, db_facts, started_at, elapsed):
         "story_over_backup": _ratio(rep["story_pipeline_s"], rep["backup_s"]),
         "backup_bytes_over_story_bytes": _ratio(rep["backup_stored_bytes"], rep["story_bytes"]),
         "fanout3_over_backup": _ratio(rep["fanout3_s"], rep["backup_s"]),
-        "fingerprint_over_backup": _ratio(rep["fingerprint_content_s"], rep["backup_module_total_s"]),
+        "fingerprint_tap_cpu_over_backup": _ratio(rep["fingerprint_content_s"], rep["backup_module_total_s"]),
     }
     rep["ratios_module_total"] = {
         "backup_over_pg_dump": _ratio(rep["backup_module_total_s"], rep["pg_dump_s"]),
@@ -230,7 +231,7 @@ def print_table(rep, stream):
         t = rep["targets"][key]
         alt = ("%s (met %s)" % (t["value_module_total"], t["met_module_total"])) if "value_module_total" in t else ""
         w("%-32s %9s %14s  %-8s %s\n" % (ratio, t["value"], "%s %s" % (op, bound), t["met"], alt))
-    for ratio in ("shell_over_pg_dump", "backup_over_shell"):
+    for ratio in ("shell_over_pg_dump", "backup_over_shell", "fingerprint_tap_cpu_over_backup"):
         if ratio in rep["ratios"]:
             w("%-32s %9s %14s\n" % (ratio, rep["ratios"][ratio], "(info)"))
     if rep.get("cpu_profile"):

@@ -19,10 +19,10 @@ run, round-robin (median reported):
                         difference of the medians of the module's ``timings.total_s``.
 
 Informational rows (``--no-info`` skips them): ``pg_restore_module_way`` (bare pg_restore run as the module
-runs it: two passes, pre-data+data then post-data, its flags, on the decoded backup file) and ``decode``
-(``gpg -d | zstd -d > file`` on the stored object); ``--split`` adds ``pg_restore_decoded`` (one pass on the
-decoded file, which has no data offsets) and ``pg_restore_2pass`` (two passes on the ``pg_dump -f`` file) to
-tell the two apart. A profiled pass (``/proc`` sampling) follows.
+runs it: one pass, its flags and PGOPTIONS, on the decoded backup file, which has no data offsets) and
+``decode`` (``gpg -d | zstd -d > file`` on the stored object); ``--split`` adds ``pg_restore_2pass`` (two
+passes on the ``pg_dump -f`` file, as the module ran it until 2026-11-27). A profiled pass (``/proc``
+sampling) follows.
 Targets (reported, never asserted): restore <= 1.15x bare pg_restore; restore_verify <= 1.3x restore.
 
     .venv/bin/python bench/restore_pg.py [--runs 3] [--json] [--no-info] [--split] [--no-profile]
@@ -90,7 +90,7 @@ def build_report(bench, args, profile, db_facts, started_at, elapsed):
     rep["fingerprint_backup_overhead_wall_s"] = _diff(rep["backup_fingerprint_wall_s"],
                                                       rep["backup_no_fingerprint_wall_s"])
     info = {}
-    for name in ("pg_restore_module_way", "pg_restore_decoded", "pg_restore_2pass", "decode"):
+    for name in ("pg_restore_module_way", "pg_restore_2pass", "decode"):
         if name in bench.raw:
             info[name + "_s"] = wall[name]
             ok = [i["passes_s"] for i in extra[name] if not i.get("failed") and len(i.get("passes_s") or []) == 2]
@@ -110,7 +110,7 @@ def build_report(bench, args, profile, db_facts, started_at, elapsed):
         "restore_verify_over_restore": _ratio(rep["restore_verify_wall_s"], rep["restore_wall_s"]),
     }
     rep["ratios"]["restore_verify_over_own_restore"] = median(own)  # same run: checks vs the restore before them
-    for name in ("pg_restore_module_way", "pg_restore_decoded", "pg_restore_2pass"):
+    for name in ("pg_restore_module_way", "pg_restore_2pass"):
         if name + "_s" in info:
             rep["ratios"][name.replace("pg_restore_", "") + "_over_pg_restore"] = _ratio(info[name + "_s"],
                                                                                          rep["pg_restore_s"])
@@ -166,8 +166,7 @@ def print_table(rep, stream):
     raw, per = rep["raw_s"], rep["contention"]["per_measurement"]
     info = rep.get("info") or {}
     rows = [("bare pg_restore -j%d --no-owner (file)" % rep["jobs"], rep["pg_restore_s"], "pg_restore"),
-            ("  info: bare, the module's way (2 passes)", info.get("pg_restore_module_way_s"), "pg_restore_module_way"),
-            ("  info: bare, 1 pass on the decoded file", info.get("pg_restore_decoded_s"), "pg_restore_decoded"),
+            ("  info: bare, the module's way (decoded file)", info.get("pg_restore_module_way_s"), "pg_restore_module_way"),
             ("  info: bare, 2 passes on the pg_dump -f file", info.get("pg_restore_2pass_s"), "pg_restore_2pass"),
             ("  info: bare gpg -d | zstd -d > file", info.get("decode_s"), "decode"),
             ("restore (fingerprint off): rto.restore_s", rep["restore_s"], None),
@@ -212,8 +211,7 @@ def print_table(rep, stream):
         t = rep["targets"][key]
         w("%-30s %14s %10s %8s %10s %9s\n" % (ratio, t["value"], t["met"], "<= %s" % bound, t["value_wall"],
                                               t["met_wall"]))
-    for ratio in ("restore_verify_over_own_restore", "module_way_over_pg_restore", "decoded_over_pg_restore",
-                  "2pass_over_pg_restore"):
+    for ratio in ("restore_verify_over_own_restore", "module_way_over_pg_restore", "2pass_over_pg_restore"):
         if rep["ratios"].get(ratio) is not None:
             w("%-30s %14s %10s\n" % (ratio, rep["ratios"][ratio], "(info)"))
     if rep.get("cpu_profile"):
@@ -235,7 +233,7 @@ def parse_args(argv):
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout (progress goes to stderr)")
     parser.add_argument("--no-info", action="store_true", help="skip the informational bare rows (module way, decode)")
     parser.add_argument("--split", action="store_true",
-                        help="two more bare rows: 1 pass on the decoded file, 2 passes on the pg_dump -f file")
+                        help="one more bare row: 2 passes on the pg_dump -f file (the module's way until 2026-11-27)")
     parser.add_argument("--no-profile", action="store_true", help="skip the CPU-profiled extra pass")
     parser.add_argument("--content", default="database", choices=["database", "dump", "none"],
                         help="checks.content of the restore_verify with checks (default database)")

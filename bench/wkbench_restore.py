@@ -296,11 +296,11 @@ class RestoreBench(Bench):
                  ("backup_fp", lambda: self.backup(True)), ("backup_nofp", lambda: self.backup(False))]
         extra = []
         if not self.args.no_info:
-            extra = [("pg_restore_module_way", lambda: self.bare_pg_restore("pg_restore_module_way", True, True)),
+            # the module's way since it runs pg_restore once: the decoded file (no data offsets), its flags and PGOPTIONS
+            extra = [("pg_restore_module_way", lambda: self.bare_pg_restore("pg_restore_module_way", decoded=True)),
                      ("decode", self.decode)]
         if self.args.split:
-            extra[:0] = [("pg_restore_decoded", lambda: self.bare_pg_restore("pg_restore_decoded", decoded=True)),
-                         ("pg_restore_2pass", lambda: self.bare_pg_restore("pg_restore_2pass", two_pass=True))]
+            extra[:0] = [("pg_restore_2pass", lambda: self.bare_pg_restore("pg_restore_2pass", two_pass=True))]
         items[1:1] = extra
         return items
 
