@@ -44,8 +44,9 @@ options:
     required: true
   metrics:
     description:
-      - The samples. Each has C(name), C(value) (a number, a boolean, or V(now) for the current Unix time of the host),
-        and optionally C(labels) (a dict), C(help) and C(type) (V(gauge), V(counter) or V(untyped); default V(gauge)).
+      - The samples. Each has C(name), C(value) (a number, a boolean, or V(now) for the current Unix time of the host)
+        or instead C(duration) (V(90m), V(26h), V(7d), V(1d 2h) or seconds; written in seconds), and optionally
+        C(labels) (a dict), C(help) and C(type) (V(gauge), V(counter) or V(untyped); default V(gauge)).
     type: list
     elements: dict
     required: true
@@ -108,6 +109,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import metrics as mx
+from ansible_collections.watchkeeper.ops.plugins.module_utils.policy.freshness import parse_duration
 
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$")
 
@@ -115,12 +117,15 @@ FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$")
 def build(specs, now):
     families = {}
     for index, spec in enumerate(specs):
-        if not isinstance(spec, dict) or "name" not in spec or "value" not in spec:
-            raise mx.MetricsError("metrics[%d] needs a name and a value" % index)
-        value = now if spec["value"] == "now" else spec["value"]
+        if not isinstance(spec, dict) or "name" not in spec or ("value" in spec) == ("duration" in spec):
+            raise mx.MetricsError("metrics[%d] needs a name and either a value or a duration" % index)
         try:
+            if "duration" in spec:
+                value = parse_duration(spec["duration"])
+            else:
+                value = now if spec["value"] == "now" else spec["value"]
             mx.add(families, spec["name"], value, spec.get("labels"), spec.get("help"), spec.get("type"))
-        except mx.MetricsError as exc:
+        except (mx.MetricsError, ValueError) as exc:
             raise mx.MetricsError("metrics[%d]: %s" % (index, exc))
     return families
 

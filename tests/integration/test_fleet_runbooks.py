@@ -133,6 +133,7 @@ def test_backup_playbook_backs_up_each_host_to_its_own_prefix(db_fleet, fleet_mo
         assert any(line.startswith('watchkeeper_backup_destination_last_success_timestamp_seconds{destination="s3",job="%s"}'
                                    % JOB) for line in prom), prom
         assert not any("last_failure" in line for line in prom), prom
+        assert 'watchkeeper_backup_max_age_seconds{job="%s"} 3600' % JOB in prom, prom  # backup_max_age: 1h
         # The role copied the public key (and only it) to the host.
         assert db_fleet.exec(host, ["cat", "/etc/watchkeeper/keys/backup.asc"]).stdout == open(gpg_keys["public_key"]).read()
         # backup_info from the controller: one fresh, valid backup under the host's prefix: the one the summary names.

@@ -36,7 +36,8 @@ def run(tmp_path_factory):
         task("success", {"directory": textdir, "name": "backup_app-db", "metrics": [
             {"name": SUCCESS, "labels": job, "value": "now", "help": "Unix time of the last good backup."},
             {"name": "watchkeeper_backup_stored_bytes", "labels": job, "value": 231109022},
-            {"name": "watchkeeper_backup_last_status", "labels": job, "value": True}]}),
+            {"name": "watchkeeper_backup_last_status", "labels": job, "value": True},
+            {"name": "watchkeeper_backup_max_age_seconds", "labels": job, "duration": "1d 2h"}]}),
         task("failure", {"directory": textdir, "name": "backup_app-db", "metrics": [
             {"name": "watchkeeper_backup_last_failure_timestamp_seconds", "labels": job, "value": "now"},
             {"name": "watchkeeper_backup_last_status", "labels": job, "value": 0}]}),
@@ -49,6 +50,8 @@ def run(tmp_path_factory):
         task("broken old file", {"directory": textdir, "name": "broken", "metrics": [{"name": "m", "value": 1}]}),
         task("bad metric name", {"directory": textdir, "name": "bad", "metrics": [{"name": "bad-name", "value": 1}]}),
         task("bad value", {"directory": textdir, "name": "bad", "metrics": [{"name": "m", "value": "lots"}]}),
+        task("bad duration", {"directory": textdir, "name": "bad", "metrics": [{"name": "m", "duration": "soon"}]}),
+        task("value and duration", {"directory": textdir, "name": "bad", "metrics": [{"name": "m", "value": 1, "duration": 5}]}),
         task("bad file name", {"directory": textdir, "name": "../escape", "metrics": [{"name": "m", "value": 1}]}),
         task("no directory", {"directory": str(root / "missing"), "name": "x", "metrics": [{"name": "m", "value": 1}]}),
     ]
@@ -80,11 +83,12 @@ def test_every_line_is_exposition_text_and_no_temporary_file_is_left(run):
 def test_a_failure_keeps_the_last_success_and_now_is_the_host_time(run):
     res = run["results"]
     assert res["success"]["changed"] and res["failure"]["changed"]
-    assert res["failure"]["samples"] == 4
+    assert res["failure"]["samples"] == 5
     lines = read(run, "backup_app-db").splitlines()
     assert "# HELP %s Unix time of the last good backup." % SUCCESS in lines
     assert 'watchkeeper_backup_last_status{job="app-db"} 0' in lines
     assert 'watchkeeper_backup_stored_bytes{job="app-db"} 231109022' in lines
+    assert 'watchkeeper_backup_max_age_seconds{job="app-db"} 93600' in lines
     stamps = dict((line.split("{")[0], float(line.split()[-1])) for line in lines if "timestamp" in line and "{" in line)
     assert set(stamps) == {SUCCESS, "watchkeeper_backup_last_failure_timestamp_seconds"}
     for value in stamps.values():
@@ -120,6 +124,8 @@ def test_an_unreadable_old_file_is_replaced_and_said(run):
 @pytest.mark.parametrize("name,words", [
     ("bad metric name", "metrics[0]: 'bad-name' is not a valid metric name"),
     ("bad value", "metrics[0]: 'lots' is not a number"),
+    ("bad duration", "metrics[0]: not a duration: 'soon'"),
+    ("value and duration", "metrics[0] needs a name and either a value or a duration"),
     ("bad file name", "use letters, digits"),
     ("no directory", "does not exist"),
 ])

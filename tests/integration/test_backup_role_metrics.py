@@ -1,0 +1,89 @@
+"""The backup role's metrics (tasks/metrics.yml) through real ansible-playbook, without a backup: the role's
+own task file is run twice with the results a good and then a failed run record (``backup_results``), and
+the textfile-collector file is read back line by line."""
+
+import json
+import os
+import sys
+import time
+
+from helpers import run_playbook
+
+JOB = "app-db"
+
+
+def result(status, dests):
+    return {"job": JOB, "status": status, "backup_id": "20261205T060000Z-1a2b3c4d" if status == "ok" else None,
+            "stored_bytes": 1234567 if status == "ok" else None, "duration_s": 8.04 if status == "ok" else None,
+            "error": None if status == "ok" else "s3: unreachable",
+            "destinations": [{"name": name, "status": dstatus, "error": None} for name, dstatus in dests]}
+
+
+def include(textdir, results, max_age):
+    return {"name": "metrics", "ansible.builtin.include_role": {"name": "watchkeeper.ops.backup", "tasks_from": "metrics"},
+            "vars": {"backup_metrics_dir": textdir, "backup_results": results,
+                     "backup_jobs": [{"name": JOB, "source": {"type": "postgres", "database": "app"}}],
+                     "backup_max_age": max_age}}
+
+
+def checked(task):
+    task["ansible.builtin.include_role"]["apply"] = {"check_mode": True}
+    return task
+
+
+def lines_of(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read().splitlines()
+
+
+def values(lines, prefix):
+    return [float(line.split()[-1]) for line in lines if line.startswith(prefix + "{")]
+
+
+def test_a_good_run_then_a_failed_one(tmp_path):
+    textdir = str(tmp_path / "collector")
+    os.makedirs(textdir)
+    good = [result("ok", [("local", "ok"), ("s3", "ok")])]
+    bad = [result("failed", [("local", "ok"), ("s3", "failed")])]
+    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
+             "tasks": [include(textdir, good, "26h"), {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
+                       include(textdir, bad, "")]}]
+    path = str(tmp_path / "play.yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(play, handle)
+    started = time.time()
+    code, data, out, err = run_playbook(path)
+    ended = time.time()
+    assert code == 0, out[-3000:] + err[-3000:]
+    lines = lines_of(os.path.join(textdir, "watchkeeper_backup_%s.prom" % JOB))
+
+    # The failed run set status 0 and its failure time; the good run's success, bytes and duration stay.
+    assert values(lines, "watchkeeper_backup_last_status") == [0]
+    success = values(lines, "watchkeeper_backup_last_success_timestamp_seconds")
+    failure = values(lines, "watchkeeper_backup_last_failure_timestamp_seconds")
+    last_run = values(lines, "watchkeeper_backup_last_run_timestamp_seconds")
+    assert len(success) == len(failure) == len(last_run) == 1
+    assert started <= success[0] < failure[0] <= ended and last_run[0] == failure[0]
+    assert values(lines, "watchkeeper_backup_stored_bytes") == [1234567]
+    assert values(lines, "watchkeeper_backup_duration_seconds") == [8.04]
+    # The RPO of the good run (26h); the failed run had none to write (empty max_age) and left it.
+    assert values(lines, "watchkeeper_backup_max_age_seconds") == [93600]
+    # Per destination: local received both runs' backups, s3 only the first.
+    dests = dict((line.split('destination="')[1].split('"')[0], float(line.split()[-1]))
+                 for line in lines if line.startswith("watchkeeper_backup_destination_last_success_timestamp_seconds{"))
+    assert dests["s3"] == success[0] and dests["local"] > dests["s3"], dests
+    assert '# HELP watchkeeper_backup_last_status 1 when the job\'s last backup reached every destination, 0 when it failed.' in lines
+
+
+def test_check_mode_and_planned_runs_write_nothing(tmp_path):
+    textdir = str(tmp_path / "collector")
+    os.makedirs(textdir)
+    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
+             "tasks": [include(textdir, [result("planned", [("local", "planned")])], "26h"),
+                       checked(include(textdir, [result("ok", [("local", "ok")])], "26h"))]}]
+    path = str(tmp_path / "play.yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(play, handle)
+    code, _data, out, err = run_playbook(path)
+    assert code == 0, out[-3000:] + err[-3000:]
+    assert os.listdir(textdir) == []
