@@ -197,7 +197,8 @@ def print_table(rep, stream):
             ("  story pg_dump --compress=9 part", rep["story_pg_dump_s"], None, None),
             ("  story gpg part", rep["story_gpg_s"], None, None),
             ("backup module, 1 local dest (ansible-playbook)%s" % (
-                ", zstd %s" % rep["backup_level"] if rep.get("backup_level") is not None else ""), rep["backup_s"], rep["backup_stored_bytes"], rep["raw_s"].get("backup")),
+                ", zstd %s" % rep["backup_level"] if rep.get("backup_level") is not None else ""),
+             rep["backup_s"], rep["backup_stored_bytes"], rep["raw_s"].get("backup")),
             ("  module timings.total_s", rep["backup_module_total_s"], None, None),
             ("  content fingerprint (dump stream tap)", rep["fingerprint_content_s"], None, None),
             ("  SQL row counts (concurrent, on the server)", rep["fingerprint_sql_s"], None, None),
