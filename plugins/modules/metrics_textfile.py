@@ -69,10 +69,10 @@ EXAMPLES = r"""
     metrics:
       - name: watchkeeper_backup_last_success_timestamp_seconds
         help: Unix time of the last backup of the job that reached every destination.
-        labels: {job: app-db}
+        labels: {wk_job: app-db}
         value: now
       - name: watchkeeper_backup_stored_bytes
-        labels: {job: app-db}
+        labels: {wk_job: app-db}
         value: 231109022
 
 - name: Record a failure (the last success stays as it was)
@@ -80,8 +80,8 @@ EXAMPLES = r"""
     directory: /var/lib/prometheus/node-exporter
     name: watchkeeper_backup_app-db
     metrics:
-      - {name: watchkeeper_backup_last_failure_timestamp_seconds, labels: {job: app-db}, value: now}
-      - {name: watchkeeper_backup_last_status, labels: {job: app-db}, value: 0}
+      - {name: watchkeeper_backup_last_failure_timestamp_seconds, labels: {wk_job: app-db}, value: now}
+      - {name: watchkeeper_backup_last_status, labels: {wk_job: app-db}, value: 0}
 """
 
 RETURN = r"""

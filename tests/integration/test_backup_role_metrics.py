@@ -59,6 +59,7 @@ def test_a_good_run_then_a_failed_one(tmp_path):
 
     # The failed run set status 0 and its failure time; the good run's success, bytes and duration stay.
     assert values(lines, "watchkeeper_backup_last_status") == [0]
+    assert 'watchkeeper_backup_last_status{wk_job="%s"} 0' % JOB in lines  # not "job": Prometheus' own target label
     success = values(lines, "watchkeeper_backup_last_success_timestamp_seconds")
     failure = values(lines, "watchkeeper_backup_last_failure_timestamp_seconds")
     last_run = values(lines, "watchkeeper_backup_last_run_timestamp_seconds")

@@ -127,13 +127,13 @@ def test_backup_playbook_backs_up_each_host_to_its_own_prefix(db_fleet, fleet_mo
     for host in ROWS:
         # Prometheus textfile metrics of the job, on the host that ran it.
         prom = db_fleet.exec(host, ["cat", "/var/tmp/watchkeeper_backup_%s.prom" % JOB]).stdout.splitlines()
-        assert 'watchkeeper_backup_last_status{job="%s"} 1' % JOB in prom, prom
+        assert 'watchkeeper_backup_last_status{wk_job="%s"} 1' % JOB in prom, prom
         stamps = [line for line in prom if line.startswith("watchkeeper_backup_last_success_timestamp_seconds{")]
         assert len(stamps) == 1 and abs(float(stamps[0].split()[-1]) - time.time()) < 900, prom
-        assert any(line.startswith('watchkeeper_backup_destination_last_success_timestamp_seconds{destination="s3",job="%s"}'
+        assert any(line.startswith('watchkeeper_backup_destination_last_success_timestamp_seconds{destination="s3",wk_job="%s"}'
                                    % JOB) for line in prom), prom
         assert not any("last_failure" in line for line in prom), prom
-        assert 'watchkeeper_backup_max_age_seconds{job="%s"} 3600' % JOB in prom, prom  # backup_max_age: 1h
+        assert 'watchkeeper_backup_max_age_seconds{wk_job="%s"} 3600' % JOB in prom, prom  # backup_max_age: 1h
         # The role copied the public key (and only it) to the host.
         assert db_fleet.exec(host, ["cat", "/etc/watchkeeper/keys/backup.asc"]).stdout == open(gpg_keys["public_key"]).read()
         # backup_info from the controller: one fresh, valid backup under the host's prefix: the one the summary names.
