@@ -12,8 +12,9 @@ log() { printf '==> %s\n' "$*"; }
 
 # 1. Debian packages (by name; versions are detected at run time).
 # docker.io and mmdebstrap: the project's own Docker Engine and the fleet images (scripts/wk_engine.py, wk_images.py).
+# prometheus: promtool, for the unit tests of the monitoring role's alert rules (its daemon is not started).
 APT_PACKAGES=(postgresql postgresql-client postgresql-contrib gnupg zstd sqlite3 jq git ca-certificates python3-venv shellcheck
-              chromium nginx redis-server docker.io mmdebstrap openssh-client)
+              chromium nginx redis-server docker.io mmdebstrap openssh-client prometheus)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
