@@ -1,6 +1,6 @@
-"""The backup role's metrics (tasks/metrics.yml) through real ansible-playbook, without a backup: the role's
-own task file is run twice with the results a good and then a failed run record (``backup_results``), and
-the textfile-collector file is read back line by line."""
+"""The roles' metrics (their tasks/metrics.yml) through real ansible-playbook, without a backup or a restore:
+each role's own task file is run with the results a good and then a failed run record (``backup_results``,
+``backup_verify_report``...), and the textfile-collector file is read back line by line."""
 
 import json
 import os
@@ -88,3 +88,45 @@ def test_check_mode_and_planned_runs_write_nothing(tmp_path):
     code, _data, out, err = run_playbook(path)
     assert code == 0, out[-3000:] + err[-3000:]
     assert os.listdir(textdir) == []
+
+
+def verify_job(status, bad=0, rto=None):
+    restore = None if rto is None else {"status": "passed" if status == "passed" else "failed", "rto_total_s": rto,
+                                        "rpo_achieved_s": 3600.5}
+    return {"job": JOB, "status": status, "sweep": {"bad_backups": ["b%d" % i for i in range(bad)]},
+            "restore_verify": restore}
+
+
+def verify_include(textdir, jobs, interval):
+    return {"name": "verify metrics",
+            "ansible.builtin.include_role": {"name": "watchkeeper.ops.backup_verify", "tasks_from": "metrics"},
+            "vars": {"backup_verify_metrics_dir": textdir, "backup_verify_report": {"jobs": jobs},
+                     "backup_verify_max_interval": interval}}
+
+
+def test_verify_metrics_a_passed_then_a_failed_verification(tmp_path):
+    textdir = str(tmp_path / "collector")
+    os.makedirs(textdir)
+    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
+             "tasks": [verify_include(textdir, [verify_job("passed", rto=42.5)], "35d"),
+                       {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
+                       verify_include(textdir, [verify_job("failed", bad=2, rto=99)], "")]}]
+    path = str(tmp_path / "play.yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(play, handle)
+    started = time.time()
+    code, _data, out, err = run_playbook(path)
+    ended = time.time()
+    assert code == 0, out[-3000:] + err[-3000:]
+    lines = lines_of(os.path.join(textdir, "watchkeeper_verify_%s.prom" % JOB))
+    assert 'watchkeeper_verify_last_status{wk_job="%s"} 0' % JOB in lines
+    assert values(lines, "watchkeeper_integrity_bad_backups") == [2]
+    success = values(lines, "watchkeeper_verify_last_success_timestamp_seconds")
+    failure = values(lines, "watchkeeper_verify_last_failure_timestamp_seconds")
+    restored = values(lines, "watchkeeper_restore_verify_last_success_timestamp_seconds")
+    assert len(success) == len(failure) == len(restored) == 1
+    assert started <= success[0] == restored[0] < failure[0] <= ended
+    # the failed restore did not replace the passed one's figures; the interval of the first run stays
+    assert values(lines, "watchkeeper_restore_verify_rto_seconds") == [42.5]
+    assert values(lines, "watchkeeper_restore_verify_rpo_seconds") == [3600.5]
+    assert values(lines, "watchkeeper_verify_max_interval_seconds") == [35 * 86400]
