@@ -130,3 +130,39 @@ def test_verify_metrics_a_passed_then_a_failed_verification(tmp_path):
     assert values(lines, "watchkeeper_restore_verify_rto_seconds") == [42.5]
     assert values(lines, "watchkeeper_restore_verify_rpo_seconds") == [3600.5]
     assert values(lines, "watchkeeper_verify_max_interval_seconds") == [35 * 86400]
+
+
+def drill_job(verdict, status="passed", rto=None, rpo=None):
+    return {"job": JOB, "verdict": verdict, "status": status, "rto_s": rto, "rpo_s": rpo}
+
+
+def drill_include(textdir, jobs, interval):
+    return {"name": "drill metrics", "ansible.builtin.include_role": {"name": "watchkeeper.ops.dr_drill", "tasks_from": "metrics"},
+            "vars": {"dr_drill_metrics_dir": textdir, "dr_drill_report": {"jobs": jobs}, "dr_drill_max_interval": interval}}
+
+
+def test_drill_metrics_met_then_missed_then_failed(tmp_path):
+    textdir = str(tmp_path / "collector")
+    os.makedirs(textdir)
+    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
+             "tasks": [drill_include(textdir, [drill_job("met", rto=120.5, rpo=3000)], "100d"),
+                       {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
+                       # the restore passed but the RTO objective was missed: measured figures are new
+                       drill_include(textdir, [drill_job("missed", rto=9000, rpo=3100)], "100d"),
+                       # the restore failed: nothing measured, the figures of the last passed restore stay
+                       drill_include(textdir, [drill_job("missed", status="failed")], "")]}]
+    path = str(tmp_path / "play.yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(play, handle)
+    started = time.time()
+    code, _data, out, err = run_playbook(path)
+    ended = time.time()
+    assert code == 0, out[-3000:] + err[-3000:]
+    lines = lines_of(os.path.join(textdir, "watchkeeper_drill_%s.prom" % JOB))
+    assert 'watchkeeper_drill_last_status{wk_job="%s"} 0' % JOB in lines
+    success = values(lines, "watchkeeper_drill_last_success_timestamp_seconds")
+    failure = values(lines, "watchkeeper_drill_last_failure_timestamp_seconds")
+    assert len(success) == len(failure) == 1 and started <= success[0] < failure[0] <= ended
+    assert values(lines, "watchkeeper_drill_rto_seconds") == [9000]
+    assert values(lines, "watchkeeper_drill_rpo_seconds") == [3100]
+    assert values(lines, "watchkeeper_drill_max_interval_seconds") == [100 * 86400]
