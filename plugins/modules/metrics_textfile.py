@@ -47,6 +47,8 @@ options:
       - The samples. Each has C(name), C(value) (a number, a boolean, or V(now) for the current Unix time of the host)
         or instead C(duration) (V(90m), V(26h), V(7d), V(1d 2h) or seconds; written in seconds), and optionally
         C(labels) (a dict), C(help) and C(type) (V(gauge), V(counter) or V(untyped); default V(gauge)).
+      - C(increment=true) adds the value to the sample already in the file (a counter such as
+        C(watchkeeper_retention_removed_total)); without one it starts from 0.
     type: list
     elements: dict
     required: true
@@ -114,7 +116,7 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils.policy.freshness i
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$")
 
 
-def build(specs, now):
+def build(specs, now, old=None):
     families = {}
     for index, spec in enumerate(specs):
         if not isinstance(spec, dict) or "name" not in spec or ("value" in spec) == ("duration" in spec):
@@ -124,6 +126,9 @@ def build(specs, now):
                 value = parse_duration(spec["duration"])
             else:
                 value = now if spec["value"] == "now" else spec["value"]
+            if spec.get("increment"):
+                before = (old or {}).get(spec["name"], {"samples": {}})["samples"].get(mx.check_labels(spec.get("labels")), 0.0)
+                value = before + mx.number(value)
             mx.add(families, spec["name"], value, spec.get("labels"), spec.get("help"), spec.get("type"))
         except (mx.MetricsError, ValueError) as exc:
             raise mx.MetricsError("metrics[%d]: %s" % (index, exc))
@@ -181,11 +186,11 @@ def main():
         module.fail_json(msg="directory %s does not exist (install node_exporter's textfile collector, or create it)"
                          % directory, changed=False)
     path = os.path.join(directory, params["name"] + ".prom")
+    old_text, old, unreadable = read_old(path)
     try:
-        new = build(params["metrics"], time.time())
+        new = build(params["metrics"], time.time(), old)
     except mx.MetricsError as exc:
         module.fail_json(msg=str(exc), changed=False, path=path)
-    old_text, old, unreadable = read_old(path)
     families = mx.merge(old, new) if params["mode"] == "merge" else new
     text = mx.render(families)
     changed = text != old_text

@@ -41,6 +41,11 @@ def run(tmp_path_factory):
         task("failure", {"directory": textdir, "name": "backup_app-db", "metrics": [
             {"name": "watchkeeper_backup_last_failure_timestamp_seconds", "labels": job, "value": "now"},
             {"name": "watchkeeper_backup_last_status", "labels": job, "value": 0}]}),
+        task("count 1", {"directory": textdir, "name": "counted", "metrics": [
+            {"name": "removed_total", "type": "counter", "labels": job, "value": 3, "increment": True}]}),
+        task("count 2", {"directory": textdir, "name": "counted", "metrics": [
+            {"name": "removed_total", "type": "counter", "labels": job, "value": 4, "increment": True},
+            {"name": "removed_total", "type": "counter", "labels": {"job": "other"}, "value": 2, "increment": True}]}),
         task("fixed first", {"directory": textdir, "name": "fixed", "metrics": [{"name": "m", "value": 2.5}]}),
         task("fixed again", {"directory": textdir, "name": "fixed", "metrics": [{"name": "m", "value": 2.5}]}),
         task("check mode", {"directory": textdir, "name": "checked", "metrics": [{"name": "m", "value": 7}]},
@@ -134,3 +139,7 @@ def test_bad_input_fails_clearly_and_writes_nothing(run, name, words):
     assert res.get("failed") and words in res["msg"], res
     assert not os.path.exists(os.path.join(run["dir"], "bad.prom"))
     assert not os.path.exists(os.path.join(os.path.dirname(run["dir"]), "escape.prom"))
+
+
+def test_increment_adds_to_the_sample_in_the_file(run):
+    assert read(run, "counted") == ('# TYPE removed_total counter\nremoved_total{job="app-db"} 7\nremoved_total{job="other"} 2\n')

@@ -166,3 +166,41 @@ def test_drill_metrics_met_then_missed_then_failed(tmp_path):
     assert values(lines, "watchkeeper_drill_rto_seconds") == [9000]
     assert values(lines, "watchkeeper_drill_rpo_seconds") == [3100]
     assert values(lines, "watchkeeper_drill_max_interval_seconds") == [100 * 86400]
+
+
+def retention_report(status, removed, rows):
+    return {"status": status,
+            "jobs": [{"job": JOB, "destinations": {"local": {"removed": removed, "bytes_freed": removed * 1000, "kept": 5},
+                                                   "s3": {"removed": removed, "bytes_freed": removed * 1000, "kept": 5}}}],
+            "databases": [{"name": "app", "rows_deleted": rows, "backlog_rows": 10 if rows else None}]}
+
+
+def retention_include(textdir, report):
+    return {"name": "retention metrics",
+            "ansible.builtin.include_role": {"name": "watchkeeper.ops.retention", "tasks_from": "metrics"},
+            "vars": {"retention_metrics_dir": textdir, "retention_report": report}}
+
+
+def test_retention_metrics_count_across_runs(tmp_path):
+    textdir = str(tmp_path / "collector")
+    os.makedirs(textdir)
+    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
+             "tasks": [retention_include(textdir, retention_report("ok", 2, 500)),
+                       {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
+                       retention_include(textdir, retention_report("failed", 1, 0))]}]
+    path = str(tmp_path / "play.yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(play, handle)
+    code, _data, out, err = run_playbook(path)
+    assert code == 0, out[-3000:] + err[-3000:]
+    lines = lines_of(os.path.join(textdir, "watchkeeper_retention.prom"))
+    assert "watchkeeper_retention_last_status 0" in lines
+    assert values(lines, "watchkeeper_retention_removed_total") == [6]  # (2 + 2) then (1 + 1)
+    assert values(lines, "watchkeeper_retention_bytes_freed_total") == [6000]
+    assert values(lines, "watchkeeper_retention_backups_kept") == [10]
+    assert values(lines, "watchkeeper_retention_rows_deleted_total") == [500]
+    assert values(lines, "watchkeeper_retention_backlog_rows") == [10]  # the second run had none to report
+    assert "# TYPE watchkeeper_retention_removed_total counter" in lines
+    success = [float(x.split()[-1]) for x in lines if x.startswith("watchkeeper_retention_last_success_timestamp_seconds ")]
+    failure = [float(x.split()[-1]) for x in lines if x.startswith("watchkeeper_retention_last_failure_timestamp_seconds ")]
+    assert len(success) == len(failure) == 1 and success[0] < failure[0]
