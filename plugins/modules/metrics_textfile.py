@@ -44,8 +44,9 @@ options:
     required: true
   metrics:
     description:
-      - The samples. Each has C(name), C(value) (a number, a boolean, or V(now) for the current Unix time of the host)
-        or instead C(duration) (V(90m), V(26h), V(7d), V(1d 2h) or seconds; written in seconds), and optionally
+      - The samples. Each has C(name), C(value) (a number, a boolean, or V(now) for the current Unix time of the host;
+        C(WATCHKEEPER_NOW) in the task's environment freezes it), or instead C(duration) (V(90m), V(26h), V(7d),
+        V(1d 2h) or seconds; written in seconds) or C(timestamp) (ISO 8601, naive is UTC; written as Unix time), and optionally
         C(labels) (a dict), C(help) and C(type) (V(gauge), V(counter) or V(untyped); default V(gauge)).
       - C(increment=true) adds the value to the sample already in the file (a counter such as
         C(watchkeeper_retention_removed_total)); without one it starts from 0.
@@ -106,11 +107,10 @@ previous_unreadable:
 import os
 import re
 import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils import metrics as mx
+from ansible_collections.watchkeeper.ops.plugins.module_utils import clock, metrics as mx
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy.freshness import parse_duration
 
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$")
@@ -119,11 +119,14 @@ FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$")
 def build(specs, now, old=None):
     families = {}
     for index, spec in enumerate(specs):
-        if not isinstance(spec, dict) or "name" not in spec or ("value" in spec) == ("duration" in spec):
-            raise mx.MetricsError("metrics[%d] needs a name and either a value or a duration" % index)
+        given = [key for key in ("value", "duration", "timestamp") if key in spec]
+        if not isinstance(spec, dict) or "name" not in spec or len(given) != 1:
+            raise mx.MetricsError("metrics[%d] needs a name and one of value, duration or timestamp" % index)
         try:
             if "duration" in spec:
                 value = parse_duration(spec["duration"])
+            elif "timestamp" in spec:
+                value = clock.parse_time(spec["timestamp"]).timestamp()
             else:
                 value = now if spec["value"] == "now" else spec["value"]
             if spec.get("increment"):
@@ -188,7 +191,7 @@ def main():
     path = os.path.join(directory, params["name"] + ".prom")
     old_text, old, unreadable = read_old(path)
     try:
-        new = build(params["metrics"], time.time(), old)
+        new = build(params["metrics"], clock.now().timestamp(), old)
     except mx.MetricsError as exc:
         module.fail_json(msg=str(exc), changed=False, path=path)
     families = mx.merge(old, new) if params["mode"] == "merge" else new

@@ -18,7 +18,10 @@ SAMPLE_LINE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="
 
 
 def task(name, args, check_mode=False, diff=False):
-    return {"name": name, MOD: args, "check_mode": check_mode, "diff": diff, "ignore_errors": True}
+    out = {"name": name, MOD: args, "check_mode": check_mode, "diff": diff, "ignore_errors": True}
+    if name == "frozen":
+        out["environment"] = {"WATCHKEEPER_NOW": "2026-12-05T06:00:00Z"}
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,9 @@ def run(tmp_path_factory):
         task("bad value", {"directory": textdir, "name": "bad", "metrics": [{"name": "m", "value": "lots"}]}),
         task("bad duration", {"directory": textdir, "name": "bad", "metrics": [{"name": "m", "duration": "soon"}]}),
         task("value and duration", {"directory": textdir, "name": "bad", "metrics": [{"name": "m", "value": 1, "duration": 5}]}),
+        task("bad timestamp", {"directory": textdir, "name": "bad", "metrics": [{"name": "m", "timestamp": "yesterday"}]}),
+        task("frozen", {"directory": textdir, "name": "frozen", "metrics": [
+            {"name": "at", "value": "now"}, {"name": "ends", "timestamp": "2026-12-05T08:30:00+01:00"}]}),
         task("bad file name", {"directory": textdir, "name": "../escape", "metrics": [{"name": "m", "value": 1}]}),
         task("no directory", {"directory": str(root / "missing"), "name": "x", "metrics": [{"name": "m", "value": 1}]}),
     ]
@@ -130,7 +136,8 @@ def test_an_unreadable_old_file_is_replaced_and_said(run):
     ("bad metric name", "metrics[0]: 'bad-name' is not a valid metric name"),
     ("bad value", "metrics[0]: 'lots' is not a number"),
     ("bad duration", "metrics[0]: not a duration: 'soon'"),
-    ("value and duration", "metrics[0] needs a name and either a value or a duration"),
+    ("value and duration", "metrics[0] needs a name and one of value, duration or timestamp"),
+    ("bad timestamp", "metrics[0]: "),
     ("bad file name", "use letters, digits"),
     ("no directory", "does not exist"),
 ])
@@ -143,3 +150,7 @@ def test_bad_input_fails_clearly_and_writes_nothing(run, name, words):
 
 def test_increment_adds_to_the_sample_in_the_file(run):
     assert read(run, "counted") == ('# TYPE removed_total counter\nremoved_total{job="app-db"} 7\nremoved_total{job="other"} 2\n')
+
+
+def test_now_follows_a_frozen_clock_and_timestamps_are_utc(run):
+    assert read(run, "frozen") == "# TYPE at gauge\nat 1796450400\n# TYPE ends gauge\nends 1796455800\n"

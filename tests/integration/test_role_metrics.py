@@ -204,3 +204,35 @@ def test_retention_metrics_count_across_runs(tmp_path):
     success = [float(x.split()[-1]) for x in lines if x.startswith("watchkeeper_retention_last_success_timestamp_seconds ")]
     failure = [float(x.split()[-1]) for x in lines if x.startswith("watchkeeper_retention_last_failure_timestamp_seconds ")]
     assert len(success) == len(failure) == 1 and success[0] < failure[0]
+
+
+def switch_include(textdir, state, redis_port, ops_state, ends_at=None):
+    variables = {"maintenance_metrics_dir": textdir, "maintenance_switch_state": state, "maintenance_ops_state": ops_state,
+                 "maintenance_backends": [{"type": "redis", "port": redis_port, "key": "wk-metrics-test:maintenance"}]}
+    if ends_at:
+        variables["maintenance_switch_ends_at"] = ends_at
+    return {"name": "switch %s" % state,
+            "ansible.builtin.include_role": {"name": "watchkeeper.ops.maintenance", "tasks_from": "switch"},
+            "vars": variables}
+
+
+def test_maintenance_switch_metrics_with_a_real_backend(tmp_path, redis):
+    textdir = str(tmp_path / "collector")
+    os.makedirs(textdir)
+    ops_state = str(tmp_path / "ops")
+    prom = os.path.join(textdir, "watchkeeper_maintenance.prom")
+    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
+             "tasks": [switch_include(textdir, "enabled", redis.port, ops_state, "2026-12-05T08:30:00+01:00"),
+                       {"name": "keep the file", "ansible.builtin.copy": {"src": prom, "dest": prom + ".on", "mode": "0644"}},
+                       switch_include(textdir, "disabled", redis.port, ops_state)]}]
+    path = str(tmp_path / "play.yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(play, handle)
+    code, _data, out, err = run_playbook(path)
+    assert code == 0, out[-3000:] + err[-3000:]
+    during = lines_of(prom + ".on")
+    assert "watchkeeper_maintenance_in_progress 1" in during
+    assert "watchkeeper_maintenance_ends_timestamp_seconds 1796455800" in during  # 07:30 UTC
+    after = lines_of(prom)
+    assert "watchkeeper_maintenance_in_progress 0" in after
+    assert not any(line.startswith("watchkeeper_maintenance_ends_timestamp_seconds") for line in after)  # replaced
