@@ -92,11 +92,11 @@ options:
     default: {}
     suboptions:
       statement:
-        description: C(statement_timeout), seconds or a duration such as V(5s), V(2m).
+        description: C(statement_timeout), seconds or a duration such as V(500ms), V(5s), V(2m); must be more than 0.
         type: str
         default: 5s
       lock:
-        description: C(lock_timeout), seconds or a duration.
+        description: C(lock_timeout), seconds or a duration; must be more than 0.
         type: str
         default: 1s
 requirements:
@@ -170,13 +170,19 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.pg_insights.collect import SECTION_NAMES, run
 from ansible_collections.watchkeeper.ops.plugins.module_utils.policy.freshness import parse_duration
+from ansible_collections.watchkeeper.ops.plugins.module_utils.policy.pg_insights import thresholds
 
 
 def timeout_ms(value):
+    """Milliseconds from ``500ms``, ``5s``, ``2m`` or seconds; 0 is refused (it would disable the timeout)."""
     text = str(value).strip().lower()
-    if text.endswith("ms"):
-        return int(float(text[:-2]))
-    return int(parse_duration(text) * 1000)
+    try:
+        millis = int(float(text[:-2])) if text.endswith("ms") else int(parse_duration(text) * 1000)
+    except ValueError:
+        raise ValueError("not a duration: %r (use e.g. 500ms, 5s, 2m)" % value)
+    if millis <= 0:
+        raise ValueError("%r would disable the timeout; every query must have one" % value)
+    return millis
 
 
 def main():
@@ -202,9 +208,11 @@ def main():
     except ValueError as exc:
         module.fail_json(msg="invalid timeouts: %s" % exc, step="check")
     try:
-        insights = run(connection, params["database"], params["sections"], params["thresholds"], statement, lock)
+        thresholds(params["thresholds"])
     except ValueError as exc:
         module.fail_json(msg="invalid thresholds: %s" % exc, step="check")
+    try:
+        insights = run(connection, params["database"], params["sections"], params["thresholds"], statement, lock)
     except WatchkeeperError as exc:
         module.fail_json(msg=exc.describe(), step=exc.step, host=connection.get("login_host", "local socket"),
                          port=connection.get("login_port", 5432))

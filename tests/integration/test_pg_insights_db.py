@@ -209,6 +209,8 @@ def test_bad_threshold_and_timeout(pg):
     assert res.failed and "seq_scan_min must be a number" in res["msg"]
     res = helpers.run_module(MODULE, {"connection": conn_args(pg), "timeouts": {"lock": "soon"}})
     assert res.failed and "invalid timeouts" in res["msg"]
+    res = helpers.run_module(MODULE, {"connection": conn_args(pg), "timeouts": {"statement": "0"}})
+    assert res.failed and "would disable the timeout" in res["msg"]
 
 
 def test_top_statements_when_pg_stat_statements_is_installed(tmp_path):
