@@ -12,9 +12,9 @@ import threading
 
 
 class WebhookReceiver(object):
-    """An HTTP server on 127.0.0.1 that records every POSTed JSON body (``posts``) and answers 200."""
+    """An HTTP server on 127.0.0.1 (or ``host``) that records every POSTed JSON body (``posts``) and answers 200."""
 
-    def __init__(self, status=200):
+    def __init__(self, status=200, host="127.0.0.1"):
         receiver = self
         self.posts = []
 
@@ -29,8 +29,8 @@ class WebhookReceiver(object):
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
+        self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
+        self.url = "http://%s:%d/hook" % (host, self.server.server_address[1])
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -28,7 +28,7 @@ def load(path):
 
 
 def test_there_are_rules_and_tests():
-    assert [os.path.basename(p) for p in RULES] == ["node.rules.yml", "watchkeeper.rules.yml"]
+    assert [os.path.basename(p) for p in RULES] == ["node.rules.yml", "services.rules.yml", "watchkeeper.rules.yml"]
     assert len(TESTS) == len(RULES)
 
 
