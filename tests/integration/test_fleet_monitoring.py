@@ -168,3 +168,55 @@ def test_postgres_down_is_delivered_once_then_resolved(fleet, monitored, receive
     finally:
         fleet.exec("db1", ["systemctl", "start", "postgresql"], timeout=120)
     helpers.wait_for(lambda: alerts_named(hook, "PostgresDown", "resolved"), timeout=120, what="PostgresDown resolved")
+
+
+def runbook(fleet, work, name, extra):
+    playbook = os.path.join(helpers.collections_path(), "ansible_collections", "watchkeeper", "ops", "playbooks", name)
+    code, data, out, err = helpers.run_playbook(playbook, inventory=fleet.inventory,
+                                                env={"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(work, "cp")},
+                                                args=("-e", json.dumps(extra)))
+    assert code == 0, fh.describe(code, data, out, err)
+    return data
+
+
+def test_an_outage_inside_a_maintenance_window_alerts_only_after_the_window(fleet, monitored, receivers, work):
+    """Acceptance 3: maintenance_start.yml silences the window's host; PostgreSQL stopped inside the window
+    fires in Prometheus (samples keep coming) but nothing is delivered; maintenance_end.yml expires the silence
+    and the alert, still firing, arrives."""
+    hook, _smtp = receivers
+    alertmanager = "http://%s:9093" % fleet.ip("mon1")
+    start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
+    common = {"maintenance_target": "db1", "maintenance_status_enabled": False}
+    runbook(fleet, work, "maintenance_schedule.yml", dict(common, maintenance_window={
+        "id": "db1-silence", "title": "Silenced maintenance", "description": "Alerts wait.", "start": start,
+        "timezone": "UTC", "duration": "30m", "impact": "none", "components": ["API"], "tasks": []}))
+    runbook(fleet, work, "maintenance_start.yml", dict(common, maintenance_window_id="db1-silence", maintenance_pre_backup=False,
+                                                      maintenance_alertmanager_url=alertmanager))
+    with urllib.request.urlopen(alertmanager + "/api/v2/silences", timeout=10) as resp:
+        silences = [s for s in json.loads(resp.read().decode("utf-8"))
+                    if s["comment"] == "watchkeeper maintenance db1-silence" and s["status"]["state"] == "active"]
+    assert len(silences) == 1 and silences[0]["matchers"][0]["value"] == "db1", silences
+
+    delivered = len(alerts_named(hook, "PostgresDown", "firing"))
+    stopped = time.time()
+    fleet.exec("db1", ["systemctl", "stop", "postgresql"], timeout=120)
+    try:
+        def firing():
+            return [a for a in try_api(monitored, "/alerts", {"alerts": []})["alerts"]
+                    if a["labels"]["alertname"] == "PostgresDown" and a["state"] == "firing"]
+        helpers.wait_for(firing, timeout=180, interval=1, what="PostgresDown firing in Prometheus")
+        time.sleep(5)  # several group intervals: a delivery would have happened
+        assert len(alerts_named(hook, "PostgresDown", "firing")) == delivered, "delivered during the window"
+        # Monitoring kept recording: pg_up has a sample every scrape (2 s) since the stop, no gap.
+        now = time.time()
+        series = api(monitored, "/query_range?query=pg_up%%7Binstance%%3D%%22db1%%22%%7D&start=%d&end=%d&step=2"
+                     % (stopped, now))["result"]
+        values = [float(v) for _t, v in series[0]["values"]]
+        assert len(values) >= (now - stopped) / 2 - 3 and values[-1] == 0, values
+
+        runbook(fleet, work, "maintenance_end.yml", dict(common, maintenance_window_id="db1-silence",
+                                                        maintenance_alertmanager_url=alertmanager))
+        helpers.wait_for(lambda: len(alerts_named(hook, "PostgresDown", "firing")) > delivered, timeout=60,
+                         interval=0.5, what="PostgresDown delivered after the window")
+    finally:
+        fleet.exec("db1", ["systemctl", "start", "postgresql"], timeout=120)
