@@ -105,11 +105,10 @@ def main():
     print("\nhealth benchmark %s  nproc=%s  runs=%d (median, ansible-playbook wall)\n" % (rep["date"], rep["nproc"], args.runs))
     for key in ("ping_s", "setup_s", "health_s", "insights_s", "health_pg_s", "health_module_s", "insights_module_s"):
         print("%-20s %7.3f  %s" % (key, med[key], " ".join("%.2f" % v for v in raw.get(key[:-2], []))))
-    print("\nhealth / setup        %.3f  (target <= 1.5: %s)" % (rep["ratios"]["health_over_setup"],
-                                                                rep["targets"]["health_le_1.5x_setup"]))
+    ratios, targets = rep["ratios"], rep["targets"]
+    print("\nhealth / setup        %.3f  (target <= 1.5: %s)" % (ratios["health_over_setup"], targets["health_le_1.5x_setup"]))
     print("health+pg / setup     %.3f" % rep["ratios"]["health_pg_over_setup"])
-    print("insights module       %.3f s (target <= 2 s: %s)" % (med["insights_module_s"],
-                                                                rep["targets"]["insights_module_le_2s"]))
+    print("insights module       %.3f s (target <= 2 s: %s)" % (med["insights_module_s"], targets["insights_module_le_2s"]))
 
 
 if __name__ == "__main__":
