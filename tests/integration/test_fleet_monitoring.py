@@ -128,6 +128,10 @@ def test_a_failed_backup_reaches_the_webhook_and_names_the_job(fleet, monitored,
     fleet.exec("db1", ["sh", "-c", "printf '%s\\n' '# TYPE watchkeeper_backup_last_status gauge' "
                        "'watchkeeper_backup_last_status{wk_job=\"%s\"} 0' > %s/watchkeeper_backup_%s.prom"
                        % ("%s", JOB, PROM, JOB)])
+    # node_exporter's own output carries the textfile's sample (acceptance 7)
+    with urllib.request.urlopen("http://%s:9100/metrics" % fleet.ip("db1"), timeout=10) as resp:
+        exported = resp.read().decode("utf-8").splitlines()
+    assert 'watchkeeper_backup_last_status{wk_job="%s"} 0' % JOB in exported
     helpers.wait_for(lambda: alerts_named(hook, "WatchkeeperBackupFailed", "firing"), timeout=90,
                      what="WatchkeeperBackupFailed at the webhook")
     alert = alerts_named(hook, "WatchkeeperBackupFailed", "firing")[0]

@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from helpers import run_playbook
 
@@ -154,3 +155,15 @@ def test_increment_adds_to_the_sample_in_the_file(run):
 
 def test_now_follows_a_frozen_clock_and_timestamps_are_utc(run):
     assert read(run, "frozen") == "# TYPE at gauge\nat 1796450400\n# TYPE ends gauge\nends 1796455800\n"
+
+
+def test_prometheus_client_parses_every_file_the_module_wrote(run):
+    """Prometheus' own text parser reads every sample the module wrote, with the same values."""
+    for name in os.listdir(run["dir"]):
+        text = read(run, name[:-5])
+        if name == "checked.prom":
+            continue
+        parsed = dict(((sample.name, tuple(sorted(sample.labels.items()))), sample.value)
+                      for family in text_string_to_metric_families(text) for sample in family.samples)
+        ours = re.findall(r"^(\w+)(?:\{(.*)\})? (\S+)$", text, re.MULTILINE)
+        assert len(parsed) == len(ours) > 0, (name, text)

@@ -7,6 +7,8 @@ import os
 import sys
 import time
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from helpers import run_playbook
 
 JOB = "app-db"
@@ -32,8 +34,11 @@ def checked(task):
 
 
 def lines_of(path):
+    """The file's lines, after Prometheus' own parser has read it without error."""
     with open(path, encoding="utf-8") as handle:
-        return handle.read().splitlines()
+        text = handle.read()
+    assert list(text_string_to_metric_families(text))
+    return text.splitlines()
 
 
 def values(lines, prefix):
