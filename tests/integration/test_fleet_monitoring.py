@@ -194,8 +194,8 @@ def test_an_outage_inside_a_maintenance_window_alerts_only_after_the_window(flee
     runbook(fleet, work, "maintenance_schedule.yml", dict(common, maintenance_window={
         "id": "db1-silence", "title": "Silenced maintenance", "description": "Alerts wait.", "start": start,
         "timezone": "UTC", "duration": "30m", "impact": "none", "components": ["API"], "tasks": []}))
-    runbook(fleet, work, "maintenance_start.yml", dict(common, maintenance_window_id="db1-silence", maintenance_pre_backup=False,
-                                                      maintenance_alertmanager_url=alertmanager))
+    runbook(fleet, work, "maintenance_start.yml",
+            dict(common, maintenance_window_id="db1-silence", maintenance_pre_backup=False, maintenance_alertmanager_url=alertmanager))
     with urllib.request.urlopen(alertmanager + "/api/v2/silences", timeout=10) as resp:
         silences = [s for s in json.loads(resp.read().decode("utf-8"))
                     if s["comment"] == "watchkeeper maintenance db1-silence" and s["status"]["state"] == "active"]
@@ -218,8 +218,8 @@ def test_an_outage_inside_a_maintenance_window_alerts_only_after_the_window(flee
         values = [float(v) for _t, v in series[0]["values"]]
         assert len(values) >= (now - stopped) / 2 - 3 and values[-1] == 0, values
 
-        runbook(fleet, work, "maintenance_end.yml", dict(common, maintenance_window_id="db1-silence",
-                                                        maintenance_alertmanager_url=alertmanager))
+        runbook(fleet, work, "maintenance_end.yml",
+                dict(common, maintenance_window_id="db1-silence", maintenance_alertmanager_url=alertmanager))
         helpers.wait_for(lambda: len(alerts_named(hook, "PostgresDown", "firing")) > delivered, timeout=60,
                          interval=0.5, what="PostgresDown delivered after the window")
     finally:
