@@ -40,7 +40,8 @@ import yaml
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
 SURVEY_TYPES = {"text": "", "textarea": "text", "integer": "int", "multiplechoice": "enum"}
-RULE_KEYS = {"FREQ", "INTERVAL", "BYMINUTE", "BYHOUR", "BYMONTHDAY"}
+RULE_KEYS = {"FREQ", "INTERVAL", "BYMINUTE", "BYHOUR", "BYMONTHDAY", "BYDAY"}
+WEEKDAYS = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"]  # cron's day-of-week numbers 0-6
 
 
 class Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
@@ -67,8 +68,8 @@ def cron_from_rrule(rule, start):
 
     ``start`` is AWX's DTSTART as ``YYYYMMDDTHHMMSS``; it matters for the months of an INTERVAL > 1 monthly rule and
     for the fields a rule leaves to it (RFC 5545: a DAILY rule without BYHOUR fires at DTSTART's hour). Only the rules
-    cron can express are taken: MINUTELY with an INTERVAL dividing 60, HOURLY, DAILY, MONTHLY with an INTERVAL
-    dividing 12; anything else raises ValueError."""
+    cron can express are taken: MINUTELY with an INTERVAL dividing 60, HOURLY, DAILY, WEEKLY on named weekdays,
+    MONTHLY with an INTERVAL dividing 12; anything else raises ValueError."""
     parts = dict(item.split("=", 1) for item in rule.split(";") if item)
     unknown = set(parts) - RULE_KEYS
     if unknown:
@@ -94,6 +95,12 @@ def cron_from_rrule(rule, start):
         if interval != 1 or "BYMONTHDAY" in by:
             raise ValueError("%s: only every day has a cron form here" % rule)
         return "%s %s * * *" % (by.get("BYMINUTE", str(minute)), by.get("BYHOUR", str(hour)))
+    if freq == "WEEKLY":
+        days = parts.get("BYDAY", "")
+        if interval != 1 or "BYMONTHDAY" in by or not re.match(r"^(MO|TU|WE|TH|FR|SA|SU)(,(MO|TU|WE|TH|FR|SA|SU))*$", days):
+            raise ValueError("%s: only every week, on named weekdays (BYDAY=MO,TH), has a cron form here" % rule)
+        dows = ",".join(str(WEEKDAYS.index(name)) for name in days.split(","))
+        return "%s %s * * %s" % (by.get("BYMINUTE", str(minute)), by.get("BYHOUR", str(hour)), dows)
     if freq == "MONTHLY":
         if 12 % interval:
             raise ValueError("%s: a monthly interval must divide the year" % rule)

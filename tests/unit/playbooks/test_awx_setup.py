@@ -338,7 +338,9 @@ def malformed_questions(data):
 
 
 FREQUENCIES = {  # stated frequency: (window, occurrences in it)
+    "every_5_minutes": (datetime.timedelta(hours=1), 12),
     "every_15_minutes": (datetime.timedelta(hours=1), 4),
+    "weekly": (datetime.timedelta(days=28), 4),
     "hourly": (datetime.timedelta(days=1), 24),
     "daily": (datetime.timedelta(days=7), 7),
     "monthly": (datetime.timedelta(days=365), 12),
@@ -409,8 +411,8 @@ def test_mutation_a_question_no_runbook_reads_is_reported(data, reads):
     broken = copy.deepcopy(data)
     backup = broken["awx_setup_runbooks"][0]
     backup["survey"].append(dict(backup["survey"][0], variable="backup_targets"))  # a plausible typo
-    broken["awx_setup_runbooks"][-1]["survey"].append({"variable": "wk_never_read", "question_name": "x",
-                                                       "type": "text", "required": False})
+    emergency = next(book for book in broken["awx_setup_runbooks"] if book["key"] == "emergency_maintenance")
+    emergency["survey"].append({"variable": "wk_never_read", "question_name": "x", "type": "text", "required": False})
     assert unread_variables(broken, reads) == [("backup", "backup_targets", "survey"),
                                                ("emergency_maintenance", "wk_never_read", "survey")]
     broken["awx_setup_runbooks"][1]["schedules"][0]["extra_data"] = {"backup_verify_subsett": "all"}

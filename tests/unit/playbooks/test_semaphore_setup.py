@@ -20,7 +20,8 @@ import semaphore_setup
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 SECRET_WORDS = ("password", "passphrase", "secret", "token", "private_key", "decryption", "access_key", "credentials")
-WINDOWS = {"every_15_minutes": 3, "hourly": 3, "daily": 9, "monthly": 400, "quarterly": 400}  # days
+WINDOWS = {"every_5_minutes": 2, "every_15_minutes": 3, "hourly": 3, "daily": 9, "weekly": 30, "monthly": 400,
+           "quarterly": 400}  # days
 
 
 def _field(text, low, high):
@@ -36,13 +37,14 @@ def _field(text, low, high):
 
 
 def cron_times(cron, start, end):
-    """Every minute in [start, end) that the five cron fields match (day of week must be *)."""
+    """Every minute in [start, end) that the five cron fields match (a day of the month or of the week, not both)."""
     minute, hour, day, month, weekday = cron.split()
-    assert weekday == "*"
+    assert day == "*" or weekday == "*"
     minutes, hours, days, months = _field(minute, 0, 59), _field(hour, 0, 23), _field(day, 1, 31), _field(month, 1, 12)
+    weekdays = _field(weekday, 0, 6)  # cron: 0 is Sunday
     out, current = [], start.replace(hour=0, minute=0, second=0, microsecond=0)
     while current < end:
-        if current.day in days and current.month in months:
+        if current.day in days and current.month in months and (current.weekday() + 1) % 7 in weekdays:
             out += [current.replace(hour=h, minute=m) for h in sorted(hours) for m in sorted(minutes)]
         current += datetime.timedelta(days=1)
     return [when for when in out if start <= when < end]
@@ -109,6 +111,8 @@ def test_schedules_fire_at_the_minutes_of_the_awx_rules(awx, out):
     crons = {schedule["name"]: schedule["cron_format"] for schedule in out["schedules"]}
     assert crons["Disaster-recovery drill quarterly"] == "0 6 1 1,4,7,10 *"
     assert crons["Maintenance notifications every 15 minutes"] == "*/15 * * * *"
+    assert crons["Health every 5 minutes"] == "*/5 * * * *"
+    assert crons["PostgreSQL performance review weekly"] == "0 6 * * 1"
     assert out["schedule_timezone"] == settings["awx_setup_timezone"]
     assert [s["active"] for s in out["schedules"] if s["name"] == "Verify daily guard"] == [False]
 
@@ -130,7 +134,7 @@ def test_mutation_a_schedule_at_other_minutes_is_reported(awx, out):
     assert [name for name, _why in schedule_mismatches(data, shifted, out)] == ["Disaster-recovery drill quarterly"]
 
 
-@pytest.mark.parametrize("rule", ["FREQ=WEEKLY;BYDAY=MO", "FREQ=MINUTELY;INTERVAL=7", "FREQ=DAILY;INTERVAL=2",
+@pytest.mark.parametrize("rule", ["FREQ=WEEKLY;BYDAY=1MO", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", "FREQ=MINUTELY;INTERVAL=7", "FREQ=DAILY;INTERVAL=2",
                                   "FREQ=MONTHLY;INTERVAL=5", "FREQ=HOURLY;BYSECOND=5", "FREQ=MONTHLY;BYMONTHDAY=-1"])
 def test_rules_cron_cannot_express_are_refused(rule):
     with pytest.raises(ValueError):
