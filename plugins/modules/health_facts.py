@@ -149,6 +149,42 @@ options:
         description: Timeout in seconds.
         type: float
         default: 5
+  postgres:
+    description:
+      - PostgreSQL servers - can a session be opened, and how many of C(max_connections) are in use (warning above
+        80 %, critical above 90 %; threshold C(postgres_connections_percent)). An unreachable server or a refused
+        login is a critical item with the reason. M(watchkeeper.ops.pg_insights) is the deep look.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name in the items (default C(host:port/database)).
+        type: str
+      login_host:
+        description: Host (default the local socket).
+        type: str
+      login_port:
+        description: Port.
+        type: int
+        default: 5432
+      login_user:
+        description: User.
+        type: str
+      login_password:
+        description: Password (prefer O(postgres[].passfile)).
+        type: str
+      passfile:
+        description: A libpq password file.
+        type: path
+      database:
+        description: Database to connect to.
+        type: str
+        default: postgres
+      timeout:
+        description: Connection timeout in seconds.
+        type: int
+        default: 5
   snapshot_dir:
     description:
       - Directory where this run's facts are written as a JSON snapshot (atomically). When snapshots of the last
@@ -216,7 +252,7 @@ health:
       description: Host facts (C(cpu_percent), C(load), C(memory), C(mounts), C(pressure), C(files), C(uptime_s), C(errors)).
       type: dict
     checks:
-      description: Raw results of C(services), C(endpoints), C(certificates) and C(redis).
+      description: Raw results of C(services), C(endpoints), C(certificates), C(redis) and C(postgres).
       type: dict
     thresholds:
       description: Effective thresholds.
@@ -245,6 +281,10 @@ CERTIFICATE = dict(target=dict(type="str", required=True), server_name=dict(type
                    timeout=dict(type="float", default=5))
 REDIS = dict(name=dict(type="str"), host=dict(type="str", default="127.0.0.1"), port=dict(type="int", default=6379),
              username=dict(type="str"), password=dict(type="str", no_log=True), timeout=dict(type="float", default=5))
+POSTGRES = dict(name=dict(type="str"), login_host=dict(type="str"), login_port=dict(type="int", default=5432),
+                login_user=dict(type="str"), login_password=dict(type="str", no_log=True),
+                passfile=dict(type="path", no_log=False), database=dict(type="str", default="postgres"),
+                timeout=dict(type="int", default=5))
 
 
 def add_predictions(facts, directory, now):
@@ -265,6 +305,7 @@ def main():
             endpoints=dict(type="list", elements="dict", default=[], options=ENDPOINT),
             certificates=dict(type="list", elements="dict", default=[], options=CERTIFICATE),
             redis=dict(type="list", elements="dict", default=[], options=REDIS),
+            postgres=dict(type="list", elements="dict", default=[], options=POSTGRES),
             snapshot_dir=dict(type="path"),
             snapshot_keep=dict(type="int", default=288),
         ),

@@ -102,10 +102,11 @@ def test_snapshots_predict_the_tmpfs_filling_up(full_tmpfs, tmp_path):  # noqa: 
         assert json.load(handle)["host"]["mounts"][0]["mount"] == full_tmpfs
 
 
-def test_failures_are_items_not_tracebacks(redis_with_password):  # noqa: F811 pylint: disable=redefined-outer-name
+def test_failures_are_items_not_tracebacks(redis_with_password, pg):  # noqa: F811 pylint: disable=redefined-outer-name
     port = redis_with_password["port"]
     secret = redis_with_password["password"]
     wrong = "wrong-" + secret
+    pg_wrong = "wrong-pg-" + secret
     args = {
         "cpu_sample_s": 0.1, "mounts": ["/"],
         "endpoints": [{"url": "http://127.0.0.1:%d/" % helpers.closed_port(), "timeout": 2}],
@@ -113,11 +114,17 @@ def test_failures_are_items_not_tracebacks(redis_with_password):  # noqa: F811 p
         "services": [{"name": "no-such-service-wk"}, {"name": "wk-none", "type": "docker"}],
         "redis": [{"name": "down", "port": helpers.closed_port()}, {"name": "wrongpw", "port": port, "password": wrong},
                   {"name": "nopw", "port": port}, {"name": "goodpw", "port": port, "password": secret}],
+        "postgres": [{"name": "db", "login_host": pg.host, "login_port": pg.port, "login_user": "postgres",
+                      "login_password": pg.password},
+                     {"name": "db-down", "login_host": "127.0.0.1", "login_port": helpers.closed_port(), "timeout": 2},
+                     {"name": "db-wrongpw", "login_host": pg.host, "login_port": pg.port, "login_user": "postgres",
+                      "login_password": pg_wrong}],
         "thresholds": {"disk_free_percent": {"warning": "lots"}, "nope": {}},
     }
     result = helpers.run_module(MODULE, args, env={"DOCKER_HOST": "tcp://127.0.0.1:%d" % helpers.closed_port()})
     assert not result.failed, result.get("msg")
     assert secret not in result["stdout"] and wrong not in result["stdout"] and "Traceback" not in result["stdout"]
+    assert pg.password not in result["stdout"] and pg_wrong not in result["stdout"]
     found = items(result)
     assert "unreachable" in found["http " + args["endpoints"][0]["url"]]["reason"]
     assert "TLS connection failed" in found["certificate " + args["certificates"][0]["target"]]["reason"]
@@ -127,6 +134,9 @@ def test_failures_are_items_not_tracebacks(redis_with_password):  # noqa: F811 p
     assert found["redis wrongpw"]["status"] == "critical" and "authentication failed" in found["redis wrongpw"]["reason"]
     assert "authentication required" in found["redis nopw"]["reason"]
     assert found["redis goodpw evictions"]["status"] == "ok"
+    assert found["postgres db connections"]["status"] == "ok" and found["postgres db connections"]["value"] > 0
+    assert found["postgres db-down"]["status"] == "critical" and "unreachable" in found["postgres db-down"]["reason"]
+    assert "authentication failed" in found["postgres db-wrongpw"]["reason"]
     config = [it["reason"] for it in result["health"]["items"] if it["name"] == "thresholds"]
     assert len(config) == 2 and "disk_free_percent.warning must be a number" in config[0] and "unknown threshold 'nope'" in config[1]
     assert result["health"]["thresholds"]["disk_free_percent"]["warning"] == 5.0  # the default stays

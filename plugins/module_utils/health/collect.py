@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, watchkeeper.ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One health run: host facts, then service / endpoint / certificate / Redis checks in threads during the CPU sample."""
+"""One health run: host facts, then service / endpoint / certificate / Redis / PostgreSQL checks in threads during
+the CPU sample."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils.health import disks, host, http, redis, services, tls
+from ansible_collections.watchkeeper.ops.plugins.module_utils.health import disks, host, http, postgres, redis, services, tls
 
 
 def cert_targets(params):
@@ -44,7 +45,9 @@ def run_checks(params):
                                                      spec["server_name"], spec["verify"])))
         for spec in params.get("redis") or []:
             jobs.append(("redis", pool.submit(redis.check, spec)))
-        checks = {"services": [], "endpoints": [], "certificates": [], "redis": []}
+        for spec in params.get("postgres") or []:
+            jobs.append(("postgres", pool.submit(postgres.check, spec)))
+        checks = {"services": [], "endpoints": [], "certificates": [], "redis": [], "postgres": []}
         for kind, future in jobs:
             try:
                 checks[kind].append(future.result())

@@ -32,6 +32,7 @@ DEFAULT_THRESHOLDS = {
     "redis_memory_percent": {"warning": 80.0, "critical": 95.0, "direction": "above"},
     "redis_evicted_keys": {"warning": 0.0, "critical": None, "direction": "above"},
     "redis_clients_percent": {"warning": 80.0, "critical": 95.0, "direction": "above"},
+    "postgres_connections_percent": {"warning": 80.0, "critical": 90.0, "direction": "above"},
 }
 # Disk filling up (mixin): free < 40 % and full within 24 h -> warning; free < 20 % and full within 4 h -> critical.
 DEFAULT_THRESHOLDS["disk_fill"] = {"warning_free_percent": 40.0, "warning_hours": 24.0,
@@ -274,6 +275,18 @@ def classify_redis(instances, th):
     return items
 
 
+def classify_postgres(servers, th):
+    items = []
+    for server in servers:
+        name = "postgres %s" % server["target"]
+        if server.get("error"):
+            items.append(error_item(name, "postgres", server["error"]))
+        elif server.get("connections_percent") is not None:
+            items.append(measured("%s connections" % name, "postgres", server["connections_percent"],
+                                  th["postgres_connections_percent"], "%(value).1f %% of max_connections in use"))
+    return items
+
+
 def classify(host, checks, thresholds, problems=()):
     """All items plus the overall status (worst item) and the reasons of every non-ok item."""
     items = [error_item("thresholds", "config", problem, "warning") for problem in problems]
@@ -282,6 +295,7 @@ def classify(host, checks, thresholds, problems=()):
     items += classify_endpoints(checks.get("endpoints") or [], thresholds)
     items += classify_certificates(checks.get("certificates") or [], thresholds)
     items += classify_redis(checks.get("redis") or [], thresholds)
+    items += classify_postgres(checks.get("postgres") or [], thresholds)
     return summarize(items)
 
 

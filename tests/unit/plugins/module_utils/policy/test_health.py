@@ -162,3 +162,18 @@ def test_linear_series_is_predicted_exactly(points, slope, base):
     series = [(t, base + slope * (t - now)) for t in times[:-1]]
     pred = health.predict_fill(series, now, base)
     assert pred["slope_bytes_per_s"] == pytest.approx(slope, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("percent,status", [(10.0, "ok"), (80.0, "ok"), (80.5, "warning"), (90.0, "warning"), (90.5, "critical")])
+def test_postgres_connections_against_max_connections(percent, status):
+    th, _problems = health.merge_thresholds(None)
+    items = health.classify_postgres([{"target": "db:5432/app", "connections_percent": percent}], th)
+    assert [(it["name"], it["status"]) for it in items] == [("postgres db:5432/app connections", status)]
+    assert (items[0]["reason"] is None) == (status == "ok")
+
+
+def test_postgres_unreachable_is_critical_with_the_reason():
+    th, _problems = health.merge_thresholds(None)
+    result = health.classify({}, {"postgres": [{"target": "db:5432/app", "error": "unreachable: connection refused"}]}, th)
+    assert result["status"] == "critical"
+    assert result["reasons"] == ["postgres db:5432/app: unreachable: connection refused"]
