@@ -172,6 +172,10 @@ def test_postgres_down_is_delivered_once_then_resolved(fleet, monitored, receive
     finally:
         fleet.exec("db1", ["systemctl", "start", "postgresql"], timeout=120)
     helpers.wait_for(lambda: alerts_named(hook, "PostgresDown", "resolved"), timeout=120, what="PostgresDown resolved")
+    helpers.wait_for(lambda: any("RESOLVED" in (m["Subject"] or "") and "PostgresDown" in (m["Subject"] or "")
+                                 for m in nh.new_mails(smtp, before)), timeout=60, interval=0.5, what="resolved by email")
+    firing_mails = [m for m in nh.new_mails(smtp, before) if "FIRING" in (m["Subject"] or "") and "PostgresDown" in m["Subject"]]
+    assert len(firing_mails) == 1, [m["Subject"] for m in firing_mails]
 
 
 def runbook(fleet, work, name, extra):
