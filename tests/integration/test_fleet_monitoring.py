@@ -113,7 +113,11 @@ def test_every_scrape_target_is_up(fleet, monitored):
     assert set(targets_up(monitored)) == expected
     rules = api(monitored, "/rules")["groups"]
     names = set(rule["name"] for group in rules for rule in group["rules"])
-    assert {"WatchkeeperBackupStale", "PostgresDown", "NodeFilesystemAlmostOutOfSpace"} <= names
+    assert {"WatchkeeperBackupStale", "PostgresDown", "NodeFilesystemAlmostOutOfSpace", "PostgresWraparoundRisk"} <= names
+    # the PostgreSQL exporter runs the role's extra queries (wraparound, replication lag)
+    ages = helpers.wait_for(lambda: try_api(monitored, "/query?query=pg_wraparound_age", {"result": []})["result"],
+                            timeout=60, interval=1, what="pg_wraparound_age in Prometheus")
+    assert {r["metric"]["datname"] for r in ages} >= {DBNAME, "postgres"}, ages
 
 
 def test_the_runbook_is_idempotent(fleet, monitored, work):
