@@ -9,6 +9,7 @@ import http.server
 import json
 import os
 import threading
+import time
 
 
 class WebhookReceiver(object):
@@ -22,7 +23,8 @@ class WebhookReceiver(object):
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                receiver.posts.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body or b"null")})
+                receiver.posts.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body or b"null"),
+                                       "received_at": time.time()})
                 self.send_response(status)
                 self.end_headers()
 

@@ -79,6 +79,15 @@ def monitored(fleet, receivers, work):
     return {"api": "http://%s:9090/api/v1" % fleet.ip("mon1"), "out": out, "data": data}
 
 
+def record(name, value):
+    """Information for the closing notes (never asserted): written to $WK_MEASUREMENTS_DIR/fleet_monitoring.json."""
+    directory = os.environ.get("WK_MEASUREMENTS_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "fleet_monitoring.json"), "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({name: round(value, 3), "at": time.time()}) + "\n")
+
+
 def api(monitored, path):
     with urllib.request.urlopen(monitored["api"] + path, timeout=10) as resp:
         return json.loads(resp.read().decode("utf-8"))["data"]
@@ -140,6 +149,7 @@ def alerts_named(hook, name, status):
 
 def test_a_failed_backup_reaches_the_webhook_and_names_the_job(fleet, monitored, receivers):
     hook, _smtp = receivers
+    written = time.time()
     fleet.exec("db1", ["sh", "-c", "printf '%s\\n' '# TYPE watchkeeper_backup_last_status gauge' "
                        "'watchkeeper_backup_last_status{wk_job=\"%s\"} 0' > %s/watchkeeper_backup_%s.prom"
                        % ("%s", JOB, PROM, JOB)])
@@ -150,6 +160,7 @@ def test_a_failed_backup_reaches_the_webhook_and_names_the_job(fleet, monitored,
     helpers.wait_for(lambda: alerts_named(hook, "WatchkeeperBackupFailed", "firing"), timeout=90,
                      what="WatchkeeperBackupFailed at the webhook")
     alert = alerts_named(hook, "WatchkeeperBackupFailed", "firing")[0]
+    record("alert_latency_s", next(p["received_at"] for p in hook.posts if alert in p["json"]["alerts"]) - written)
     assert alert["labels"]["wk_job"] == JOB and alert["labels"]["instance"] == "db1", alert
     fleet.exec("db1", ["sh", "-c", "sed -i 's/} 0$/} 1/' %s/watchkeeper_backup_%s.prom" % (PROM, JOB)])
     helpers.wait_for(lambda: alerts_named(hook, "WatchkeeperBackupFailed", "resolved"), timeout=90,
