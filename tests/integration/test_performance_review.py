@@ -11,38 +11,20 @@ import json
 import os
 import sys
 import time
-import uuid
-
 import pytest
 
+import pg_insights_helpers as pih
 from helpers import collections_path, run_playbook
 
 PLAYBOOKS = os.path.join(collections_path(), "ansible_collections", "watchkeeper", "ops", "playbooks")
-SMALL = {"unused_index_min_bytes": 0, "dead_tuples_min": 10000, "bloat_min_bytes": 100000, "seq_scan_table_bytes": 1000000,
-         "seq_scan_min": 3, "seq_tup_read_min": 100000}
 FIXED = ("unused_index", "duplicate_index", "dead_tuples", "index_bloat")
 
 
 @pytest.fixture
 def crafted(pg):
-    name = "perf_%s" % uuid.uuid4().hex[:8]
-    pg.psql("CREATE DATABASE %s" % name)
-    for sql in (
-            "CREATE TABLE big (id int PRIMARY KEY, k int, v text)",
-            "INSERT INTO big SELECT g, g % 1000, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 60000) g",
-            "CREATE INDEX big_v_unused ON big (v)",
-            "CREATE INDEX dup_a ON big (k)",
-            "CREATE INDEX dup_b ON big (k)",
-            "CREATE TABLE churn (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = false)",
-            "INSERT INTO churn SELECT g, md5(g::text) FROM generate_series(1, 40000) g",
-            "ANALYZE big; ANALYZE churn",
-            "UPDATE churn SET v = v || 'x'"):
-        pg.psql(sql, dbname=name)
-    pg.psql("SET enable_seqscan = off; SET enable_bitmapscan = off; SELECT count(*) FROM big WHERE k = 5", dbname=name)
-    for scan in range(4):
-        pg.psql("SELECT count(*), %d FROM big WHERE v LIKE '%%zz%%'" % scan, dbname=name)
+    name = pih.craft(pg, "perf")
     yield name
-    pg.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name, check=False)
+    pih.drop(pg, name)
 
 
 def play(inventory, name, extra):
@@ -62,7 +44,7 @@ def test_review_schedules_the_tasks_and_the_window_fixes_them(pg, crafted, tmp_p
                            "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
                                     "watchkeeper_ops_state": ops, "maintenance_ops_state": ops,
                                     "maintenance_status_enabled": False, "maintenance_database": database,
-                                    "performance_database": database, "performance_thresholds": SMALL}}}, handle)
+                                    "performance_database": database, "performance_thresholds": pih.SMALL}}}, handle)
     start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 120))
     data = play(inventory, "performance_review.yml", {"performance_window": {"start": start, "duration": "30m"}})
     summary = data["global_custom_stats"]["watchkeeper_performance"]["localhost"]

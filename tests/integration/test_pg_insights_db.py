@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 import helpers
+import pg_insights_helpers as pih
 import wk_services
 
 MODULE = "watchkeeper.ops.pg_insights"
@@ -41,27 +42,10 @@ def by_kind(result, kind):
 
 @pytest.fixture(scope="module")
 def crafted(pg):
-    """A database with the seeded problems; statistics flushed by ending each psql session."""
-    name = "pgi_%s" % uuid.uuid4().hex[:8]
-    pg.psql("CREATE DATABASE %s" % name)
-    for sql in (
-            "CREATE TABLE big (id int PRIMARY KEY, k int, v text)",
-            "INSERT INTO big SELECT g, g % 1000, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 60000) g",
-            "CREATE INDEX big_v_unused ON big (v)",
-            "CREATE INDEX dup_a ON big (k)",
-            "CREATE INDEX dup_b ON big (k)",
-            "CREATE TABLE churn (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = false)",
-            "INSERT INTO churn SELECT g, md5(g::text) FROM generate_series(1, 40000) g",
-            "ANALYZE big; ANALYZE churn",
-            "UPDATE churn SET v = v || 'x'",
-            "CREATE TABLE lockt (id int PRIMARY KEY, v int)",
-            "INSERT INTO lockt VALUES (1, 0)"):
-        pg.psql(sql, dbname=name)
-    pg.psql("SET enable_seqscan = off; SET enable_bitmapscan = off; SELECT count(*) FROM big WHERE k = 5", dbname=name)
-    for scan in range(4):
-        pg.psql("SELECT count(*), %d FROM big WHERE v LIKE '%%zz%%'" % scan, dbname=name)
+    """A database with the seeded problems (pg_insights_helpers.craft)."""
+    name = pih.craft(pg, "pgi")
     yield name
-    pg.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name, check=False)
+    pih.drop(pg, name)
 
 
 def connect(pg, dbname, app):

@@ -28,6 +28,15 @@ def include(textdir, results, max_age):
                      "backup_max_age": max_age}}
 
 
+def local_play(tmp_path, tasks):
+    """A playbook file running ``tasks`` on localhost with this Python; returns its path."""
+    path = str(tmp_path / "play.yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump([{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
+                    "tasks": tasks}], handle)
+    return path
+
+
 def checked(task):
     task["ansible.builtin.include_role"]["apply"] = {"check_mode": True}
     return task
@@ -50,14 +59,10 @@ def test_a_good_run_then_a_failed_one(tmp_path):
     os.makedirs(textdir)
     good = [result("ok", [("local", "ok"), ("s3", "ok")])]
     bad = [result("failed", [("local", "ok"), ("s3", "failed")])]
-    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
-             "tasks": [include(textdir, good, "26h"), {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
-                       include(textdir, bad, "")]}]
-    path = str(tmp_path / "play.yml")
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(play, handle)
+    play = local_play(tmp_path, [include(textdir, good, "26h"), {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
+                                 include(textdir, bad, "")])
     started = time.time()
-    code, data, out, err = run_playbook(path)
+    code, data, out, err = run_playbook(play)
     ended = time.time()
     assert code == 0, out[-3000:] + err[-3000:]
     lines = lines_of(os.path.join(textdir, "watchkeeper_backup_%s.prom" % JOB))
@@ -84,13 +89,9 @@ def test_a_good_run_then_a_failed_one(tmp_path):
 def test_check_mode_and_planned_runs_write_nothing(tmp_path):
     textdir = str(tmp_path / "collector")
     os.makedirs(textdir)
-    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
-             "tasks": [include(textdir, [result("planned", [("local", "planned")])], "26h"),
-                       checked(include(textdir, [result("ok", [("local", "ok")])], "26h"))]}]
-    path = str(tmp_path / "play.yml")
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(play, handle)
-    code, _data, out, err = run_playbook(path)
+    play = local_play(tmp_path, [include(textdir, [result("planned", [("local", "planned")])], "26h"),
+                                 checked(include(textdir, [result("ok", [("local", "ok")])], "26h"))])
+    code, _data, out, err = run_playbook(play)
     assert code == 0, out[-3000:] + err[-3000:]
     assert os.listdir(textdir) == []
 
@@ -112,15 +113,11 @@ def verify_include(textdir, jobs, interval):
 def test_verify_metrics_a_passed_then_a_failed_verification(tmp_path):
     textdir = str(tmp_path / "collector")
     os.makedirs(textdir)
-    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
-             "tasks": [verify_include(textdir, [verify_job("passed", rto=42.5)], "35d"),
-                       {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
-                       verify_include(textdir, [verify_job("failed", bad=2, rto=99)], "")]}]
-    path = str(tmp_path / "play.yml")
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(play, handle)
+    play = local_play(tmp_path, [verify_include(textdir, [verify_job("passed", rto=42.5)], "35d"),
+                                 {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
+                                 verify_include(textdir, [verify_job("failed", bad=2, rto=99)], "")])
     started = time.time()
-    code, _data, out, err = run_playbook(path)
+    code, _data, out, err = run_playbook(play)
     ended = time.time()
     assert code == 0, out[-3000:] + err[-3000:]
     lines = lines_of(os.path.join(textdir, "watchkeeper_verify_%s.prom" % JOB))
@@ -149,18 +146,14 @@ def drill_include(textdir, jobs, interval):
 def test_drill_metrics_met_then_missed_then_failed(tmp_path):
     textdir = str(tmp_path / "collector")
     os.makedirs(textdir)
-    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
-             "tasks": [drill_include(textdir, [drill_job("met", rto=120.5, rpo=3000)], "100d"),
-                       {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
-                       # the restore passed but the RTO objective was missed: measured figures are new
-                       drill_include(textdir, [drill_job("missed", rto=9000, rpo=3100)], "100d"),
-                       # the restore failed: nothing measured, the figures of the last passed restore stay
-                       drill_include(textdir, [drill_job("missed", status="failed")], "")]}]
-    path = str(tmp_path / "play.yml")
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(play, handle)
+    play = local_play(tmp_path, [drill_include(textdir, [drill_job("met", rto=120.5, rpo=3000)], "100d"),
+                                 {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
+                                 # the restore passed but the RTO objective was missed: measured figures are new
+                                 drill_include(textdir, [drill_job("missed", rto=9000, rpo=3100)], "100d"),
+                                 # the restore failed: nothing measured, the figures of the last passed restore stay
+                                 drill_include(textdir, [drill_job("missed", status="failed")], "")])
     started = time.time()
-    code, _data, out, err = run_playbook(path)
+    code, _data, out, err = run_playbook(play)
     ended = time.time()
     assert code == 0, out[-3000:] + err[-3000:]
     lines = lines_of(os.path.join(textdir, "watchkeeper_drill_%s.prom" % JOB))
@@ -189,14 +182,10 @@ def retention_include(textdir, report):
 def test_retention_metrics_count_across_runs(tmp_path):
     textdir = str(tmp_path / "collector")
     os.makedirs(textdir)
-    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
-             "tasks": [retention_include(textdir, retention_report("ok", 2, 500)),
-                       {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
-                       retention_include(textdir, retention_report("failed", 1, 0))]}]
-    path = str(tmp_path / "play.yml")
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(play, handle)
-    code, _data, out, err = run_playbook(path)
+    play = local_play(tmp_path, [retention_include(textdir, retention_report("ok", 2, 500)),
+                                 {"name": "pause", "ansible.builtin.pause": {"seconds": 1}},
+                                 retention_include(textdir, retention_report("failed", 1, 0))])
+    code, _data, out, err = run_playbook(play)
     assert code == 0, out[-3000:] + err[-3000:]
     lines = lines_of(os.path.join(textdir, "watchkeeper_retention.prom"))
     assert "watchkeeper_retention_last_status 0" in lines
@@ -226,14 +215,10 @@ def test_maintenance_switch_metrics_with_a_real_backend(tmp_path, redis):
     os.makedirs(textdir)
     ops_state = str(tmp_path / "ops")
     prom = os.path.join(textdir, "watchkeeper_maintenance.prom")
-    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"ansible_python_interpreter": sys.executable},
-             "tasks": [switch_include(textdir, "enabled", redis.port, ops_state, "2026-12-05T08:30:00+01:00"),
-                       {"name": "keep the file", "ansible.builtin.copy": {"src": prom, "dest": prom + ".on", "mode": "0644"}},
-                       switch_include(textdir, "disabled", redis.port, ops_state)]}]
-    path = str(tmp_path / "play.yml")
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(play, handle)
-    code, _data, out, err = run_playbook(path)
+    play = local_play(tmp_path, [switch_include(textdir, "enabled", redis.port, ops_state, "2026-12-05T08:30:00+01:00"),
+                                 {"name": "keep the file", "ansible.builtin.copy": {"src": prom, "dest": prom + ".on", "mode": "0644"}},
+                                 switch_include(textdir, "disabled", redis.port, ops_state)])
+    code, _data, out, err = run_playbook(play)
     assert code == 0, out[-3000:] + err[-3000:]
     during = lines_of(prom + ".on")
     assert "watchkeeper_maintenance_in_progress 1" in during
