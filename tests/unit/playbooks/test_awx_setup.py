@@ -78,7 +78,7 @@ class Reads:
             return
         if not isinstance(text, str):
             return
-        if bare:
+        if bare and "{{" not in text and "{%" not in text:  # a templated value under a keyword's name (a fact's key)
             text = "{{ %s }}" % text
         elif "{{" not in text and "{%" not in text:
             return
