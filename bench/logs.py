@@ -25,7 +25,6 @@ the bench fails. Targets (printed, never asserted): window <= 0.2 x zgrep, whole
 import argparse
 import datetime
 import glob
-import gzip
 import json
 import os
 import random
@@ -203,7 +202,7 @@ def main():
         zgrep_count(files, NEEDLE, True)  # warm the page cache
         for name, run_engine, run_grep, check in cases:
             eng, grp, counts = [], [], {}
-            for _ in range(args.runs):
+            for _run in range(args.runs):
                 seconds, counts["engine"] = timed(run_engine)
                 eng.append(seconds)
                 seconds, counts["zgrep"] = timed(run_grep)

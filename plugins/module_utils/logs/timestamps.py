@@ -275,6 +275,7 @@ def _rfc3164_ts(match, zone, year_hint):
         return None
     day, hour, minute, second = int(match.group(2)), int(match.group(3)), int(match.group(4)), int(match.group(5))
     micro = int((match.group(6) + "000000")[:6]) if match.group(6) else 0
+    limit = None
     if match.group(7):
         years = [int(match.group(7))]
     elif isinstance(year_hint, int) and not isinstance(year_hint, bool):
@@ -292,7 +293,7 @@ def _rfc3164_ts(match, zone, year_hint):
             value = datetime.datetime(year, month, day, hour, minute, min(second, 59), micro, tzinfo=zone)
         except ValueError:  # Feb 29 in a non-leap year
             continue
-        if len(years) == 1 or value <= limit:
+        if limit is None or value <= limit:
             return value
     return None
 

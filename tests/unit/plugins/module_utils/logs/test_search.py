@@ -114,8 +114,8 @@ def test_context_and_newest_first_across_rotated_files_and_streams(tmp_path):
            for i in range(6)]
     write(os.path.join(root, "h1", "app.log.1.gz"), old, gz=True)
     write(os.path.join(root, "h1", "app.log"), new)
-    write(os.path.join(root, "h2", "db.log"), ["<134>%s h2 db: HIT %d" % ((BASE + datetime.timedelta(minutes=9, seconds=i)).isoformat(), i)
-                                                for i in range(3)])
+    db_lines = ["<134>%s h2 db: HIT %d" % ((BASE + datetime.timedelta(minutes=9, seconds=i)).isoformat(), i) for i in range(3)]
+    write(os.path.join(root, "h2", "db.log"), db_lines)
     streams, pruned = sources.prune(sources.discover(root), None, None, "UTC")
     res = search.search(streams, q("HIT", before=2, after=2, limit=4), workers_count=2)
     got = [(m["host"], m["line_number"], m["timestamp"]) for m in res["matches"]]

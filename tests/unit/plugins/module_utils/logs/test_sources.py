@@ -107,3 +107,33 @@ def test_journal_json_parsing_from_a_fake_journalctl_output():
     assert t.parse_line(text).ts == parsed.ts  # the rendered line parses back to the same time
     only = journal.journal_streams(at(2025, 12, 5, 8, 25, 14), None, programs=["cr*"], lines=lines)
     assert [s.key for s in only] == [("app1", "cron")]
+
+
+def test_selection_fragment_matches_the_argument_spec():
+    import yaml
+    from ansible_collections.watchkeeper.ops.plugins.doc_fragments.log_selection import ModuleDocFragment
+    from ansible_collections.watchkeeper.ops.plugins.module_utils.logs.selection import SELECTION_SPEC
+
+    docs = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    assert sorted(docs) == sorted(SELECTION_SPEC)
+    for name, spec in SELECTION_SPEC.items():
+        assert docs[name].get("type", "str") == spec.get("type", "str"), name
+        assert docs[name].get("default") == spec.get("default"), name
+        assert docs[name].get("elements") == spec.get("elements"), name
+
+
+def test_window_resolution_and_its_errors():
+    from ansible_collections.watchkeeper.ops.plugins.module_utils.logs import selection
+
+    now = at(2026, 12, 5, 8)
+    assert selection.resolve_window(last="30m", now=now) == (at(2026, 12, 5, 7, 30), now)
+    assert selection.resolve_window(since="-1h", until="-30m", now=now) == (at(2026, 12, 5, 7), at(2026, 12, 5, 7, 30))
+    assert selection.resolve_window(now=now) == (None, now)
+    for kwargs, message in ((dict(last="soon"), "last: not a duration"), (dict(since="2026-12-06T00:00Z"), "is after until"),
+                            (dict(until="tomorrow"), "until: not a time")):
+        with pytest.raises(selection.SelectionError, match=message):
+            selection.resolve_window(now=now, **kwargs)
+    with pytest.raises(selection.SelectionError, match="min_level"):
+        selection.selection({"min_level": "loud"}, now)
+    with pytest.raises(selection.SelectionError, match="timezone"):
+        selection.selection({"timezone": "Mars/Base"}, now)
