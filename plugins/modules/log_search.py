@@ -167,6 +167,7 @@ timed_out:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils.logs import search, selection, sources, workers
 from ansible_collections.watchkeeper.ops.plugins.module_utils.logs.journal import JournalError
 
@@ -185,7 +186,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, mutually_exclusive=selection.SELECTION_EXCLUSIVE, supports_check_mode=True)
     try:
-        result = search.run(module.params, warn=module.warn)
+        result = search.run(module.params, now=clock.now(), warn=module.warn)
     except (selection.SelectionError, search.SearchError, sources.LogSourceError, JournalError, workers.FileTimeout,
             workers.WorkerError) as exc:
         module.fail_json(msg=str(exc))

@@ -321,6 +321,11 @@ class _Scanner(object):
             if len(result.head) < self.q.after:
                 result.head.extend(_lines_from(buf, 0, end, self.q.after - len(result.head)))
             self.fill_pending(buf, end)
+            if stopped:  # past the window: read on only for the context lines after the last hits
+                if not self.pending:
+                    break
+                block = following
+                continue
             start, stop, straddles, past = self.region(buf, end)
             if stop > start:
                 if self.progress:
@@ -328,15 +333,17 @@ class _Scanner(object):
                 self.search(buf, start, stop, straddles)
                 if self.progress:
                     self.progress(False)
-            self.materialise(buf, end, eof or past)
+            self.materialise(buf, end, eof)
             newlines = buf.count(b"\n", 0, end)
             self.base += newlines
             if past:
                 stopped = True
-                self.pending = []
-                break
-            self.remember_tail(buf, end)
+                if not self.pending:
+                    break
+            else:
+                self.remember_tail(buf, end)
             block = following
+        self.pending = []
         if not stopped:
             result.tail = self.prev_tail
             result.complete = True

@@ -74,6 +74,19 @@ def test_context_across_buffer_boundaries_equals_a_naive_reference(n, before, af
         assert hit.ts == BASE + datetime.timedelta(seconds=i)
 
 
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 60), cut=st.integers(0, 59), after=st.integers(1, 4), splits=st.lists(st.integers(0, 4000), max_size=6))
+def test_context_after_the_window_end_is_read_on_past_the_window(n, cut, after, splits):
+    """Reading stops at the first block past the window, except for the context lines the last hits still need."""
+    lines = lines_of(n, every=1)
+    cut = min(cut, n - 1)
+    data = "".join(line + "\n" for line in lines).encode()
+    res = run_chunks(data, q("HIT", after=after, limit=100, until=BASE + datetime.timedelta(seconds=cut)), splits)
+    assert [h.number for h in res.hits] == list(range(1, cut + 2))
+    for hit in res.hits:
+        assert [x.decode() for x in hit.after] == lines[hit.number:hit.number + after]
+
+
 ZONES = st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "+05:45", "-09:30"])
 
 
