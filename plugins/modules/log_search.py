@@ -151,7 +151,9 @@ truncated:
   returned: success
   type: bool
 files:
-  description: Files C(scanned) and C(pruned) (skipped by their time bounds).
+  description:
+    - Files C(scanned) and C(pruned) (skipped by their time bounds), and C(damaged) - a list of C({file, error}) for
+      a truncated or corrupt C(.gz) whose readable part was searched (each also a warning).
   returned: success
   type: dict
 window:

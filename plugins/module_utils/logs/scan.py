@@ -68,29 +68,43 @@ class FileResult(object):
         self.tail = None
         self.lines = 0
         self.complete = False
+        self.damaged = None
 
 
-def blocks(path, compressed):
-    """Chunks of the file's bytes (decompressed)."""
+def blocks(path, compressed, damage=None):
+    """Chunks of the file's bytes (decompressed). A truncated or corrupt ``.gz`` yields what could be read and,
+    when ``damage`` (a list) is given, appends what was wrong to it instead of raising ``zlib.error``."""
     if compressed:
         with io.open(path, "rb") as handle:
-            inflater = zlib.decompressobj(47)
+            inflater, started = zlib.decompressobj(47), False
             while True:
                 data = handle.read(GZ_INPUT)
                 if not data:
                     break
                 while data:
-                    out = inflater.decompress(data)
+                    backup = inflater.copy() if damage is not None else None
+                    try:
+                        out = inflater.decompress(data)
+                    except zlib.error as exc:
+                        if damage is None:
+                            raise
+                        for piece in _salvage(backup, data):  # what this input held before the damage
+                            yield piece
+                        damage.append("corrupt gzip data (%s); the lines before it were searched" % exc)
+                        return
+                    started = True
                     if out:
                         yield out
                     if inflater.eof:
                         data = inflater.unused_data
-                        inflater = zlib.decompressobj(47)
+                        inflater, started = zlib.decompressobj(47), False
                     else:
                         data = b""
             out = inflater.flush()
             if out:
                 yield out
+            if started and not inflater.eof and damage is not None:
+                damage.append("truncated gzip file (no end of stream); the lines before the cut were searched")
     else:
         with io.open(path, "rb") as handle:
             while True:
@@ -98,6 +112,21 @@ def blocks(path, compressed):
                 if not data:
                     break
                 yield data
+
+
+def _salvage(inflater, data, piece=4096):
+    """The output of ``data`` up to the first corrupt piece (the inflater as it was before ``data``)."""
+    out = []
+    for offset in range(0, len(data), piece):
+        try:
+            chunk = inflater.decompress(data[offset:offset + piece])
+        except zlib.error:
+            break
+        if chunk:
+            out.append(chunk)
+        if inflater.eof:
+            break
+    return out
 
 
 def _lines_from(buf, pos, end, count):

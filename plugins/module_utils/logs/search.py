@@ -81,10 +81,10 @@ def _year_hint(log_file, query):
         return query.until
 
 
-def _chunks(stream, log_file):
+def _chunks(stream, log_file, damage=None):
     if stream.records is not None:
         return [b"\n".join(record[2].encode("utf-8", "replace") for record in stream.records) + b"\n"]
-    return scan.blocks(log_file.path, log_file.compressed)
+    return scan.blocks(log_file.path, log_file.compressed, damage)
 
 
 def read_head(log_file, count):
@@ -163,7 +163,11 @@ def search(streams, query, file_timeout=10.0, on_timeout="fail", warn=None, mask
     def job(key, progress):
         stream = streams[key[0]]
         log_file = stream.files[key[1]]
-        return scan.scan(_chunks(stream, log_file), query, _year_hint(log_file, query), _check_time(log_file, query), progress)
+        damage = []
+        result = scan.scan(_chunks(stream, log_file, damage), query, _year_hint(log_file, query), _check_time(log_file, query),
+                           progress)
+        result.damaged = damage[0] if damage else None
+        return result
 
     def skip(label):
         skipped.append(label)
@@ -175,9 +179,13 @@ def search(streams, query, file_timeout=10.0, on_timeout="fail", warn=None, mask
                                    skip if on_timeout == "warn" else None):
         results[key] = result
         by_path[streams[key[0]].files[key[1]].path] = result
-    total, by_host, by_program, candidates = 0, {}, {}, []
-    for (si, fi), result in results.items():
+    total, by_host, by_program, candidates, damaged = 0, {}, {}, [], []
+    for (si, fi), result in sorted(results.items()):
         stream = streams[si]
+        if getattr(result, "damaged", None):
+            damaged.append({"file": stream.files[fi].path, "error": result.damaged})
+            if warn:
+                warn("%s: %s" % (stream.files[fi].path, result.damaged))
         total += result.count
         if result.count:
             by_host[stream.host or ""] = by_host.get(stream.host or "", 0) + result.count
@@ -204,7 +212,8 @@ def search(streams, query, file_timeout=10.0, on_timeout="fail", warn=None, mask
             "after": [mask(_decode(text)) for text in hit.after],
         })
     return {"matches": matches, "counts": {"total": total, "by_host": by_host, "by_program": by_program},
-            "truncated": total > query.limit, "files": {"scanned": len(results)}, "timed_out": skipped}
+            "truncated": total > query.limit, "files": {"scanned": len(results), "damaged": damaged},
+            "timed_out": skipped}
 
 
 def _size(log_file):

@@ -171,3 +171,28 @@ def test_catastrophic_regex_really_stops():
     with pytest.raises(workers.FileTimeout):
         list(workers.run([(0, "/evil.log")], lambda k, p: scan.scan([data], query, 2026, False, p), 0.5))
     assert re.compile(rb"(a+)+$")  # the pattern itself compiles: only the time limit stops it
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+def test_a_damaged_gz_is_searched_up_to_the_damage_and_named(tmp_path, damage):
+    root = str(tmp_path)
+    lines = lines_of(3000, every=1000)  # HIT on lines 1, 1001, 2001
+    write(os.path.join(root, "h1", "app.log.1.gz"), lines, gz=True)
+    path = os.path.join(root, "h1", "app.log.1.gz")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if damage == "truncated":
+        data = data[:len(data) // 2]
+    else:
+        data = data[:len(data) // 2] + bytes(b ^ 0x5A for b in data[len(data) // 2:len(data) // 2 + 64]) + data[len(data) // 2 + 64:]
+    with open(path, "wb") as handle:
+        handle.write(data)
+    warnings = []
+    streams, _pruned = sources.prune(sources.discover(root), None, None, "UTC")
+    res = search.search(streams, q("HIT", limit=10), warn=warnings.append, workers_count=1)
+    numbers = sorted(m["line_number"] for m in res["matches"])
+    assert numbers and numbers[0] == 1  # the readable part was searched
+    if damage == "truncated":
+        assert numbers != [1, 1001, 2001]  # and not more than it
+    assert [d["file"] for d in res["files"]["damaged"]] == [path]
+    assert damage in res["files"]["damaged"][0]["error"] and path in warnings[0]
