@@ -88,8 +88,7 @@ def blocks(path, compressed, damage=None):
                     except zlib.error as exc:
                         if damage is None:
                             raise
-                        for piece in _salvage(backup, data):  # what this input held before the damage
-                            yield piece
+                        yield from _salvage(backup, data)  # what this input held before the damage
                         damage.append("corrupt gzip data (%s); the lines before it were searched" % exc)
                         return
                     started = True
