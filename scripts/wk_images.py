@@ -40,7 +40,9 @@ FLEET_APT = ["postgresql", "postgresql-contrib", "nginx", "redis-server", "zstd"
              "logrotate", "cron", "python3-pip", "python3-apt", "curl", "jq", "sudo", "tar",
              # the monitoring role: Prometheus, Alertmanager and the exporters (Debian packages)
              "prometheus", "prometheus-alertmanager", "prometheus-node-exporter", "prometheus-postgres-exporter",
-             "prometheus-redis-exporter", "prometheus-nginx-exporter", "prometheus-blackbox-exporter"]
+             "prometheus-redis-exporter", "prometheus-nginx-exporter", "prometheus-blackbox-exporter",
+             # the logging role: RELP input/output for rsyslog
+             "rsyslog-relp"]
 FLEET_PIP = ["ansible-core>=2.17", "psycopg[binary]>=3.1", "python-gnupg>=0.5.2", "boto3>=1.34",
              "google-cloud-storage>=2.14", "docker>=7.0"]
 HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
