@@ -122,7 +122,7 @@ def test_lines_logged_while_the_collector_is_down_keep_their_time(fleet, configu
     assert stamp.timestamp() < restarted - 5  # not the time of delivery
 
 
-def test_a_flood_across_a_collector_stop_arrives_complete(fleet, configured):
+def test_a_flood_across_a_collector_stop_arrives_complete(fleet, work, configured):
     run = uuid.uuid4().hex[:8]
     senders = [helpers.Background(fleet.exec, name, lh.send_argv("wkflood", run, 1, FLOOD, rate=2000), timeout=300)
                for name in CLIENTS]
@@ -154,6 +154,19 @@ def test_a_flood_across_a_collector_stop_arrives_complete(fleet, configured):
         assert lh.queue_files(fleet, name) == [], name
     time.sleep(5)
     assert {name: lh.numbers(fleet, COLLECTOR, name, "wkflood", run) for name in CLIENTS} == counts
+    # What readers see: log_search on the collector counts every message once (the re-sent copy is folded).
+    play = os.path.join(work, "count.yml")
+    with open(play, "w") as handle:
+        json.dump([{"hosts": COLLECTOR, "gather_facts": False, "tasks": [
+            {"watchkeeper.ops.log_search": {"programs": ["wkflood"], "pattern": "run=%s" % run, "limit": 1}, "register": "found"},
+            {"watchkeeper.ops.log_summary": {"programs": ["wkflood"], "last": "1h"}, "register": "summary"},
+            {"ansible.builtin.set_stats": {"data": {"found": "{{ found.counts }}", "templates": "{{ summary.summary.templates }}"}}}]}],
+                  handle)
+    code, data, out, err = helpers.run_playbook(play, inventory=fleet.inventory, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
+    assert code == 0, fh.describe(code, data, out, err)
+    assert data["global_custom_stats"]["found"]["by_host"] == dict((name, FLOOD) for name in CLIENTS), data["global_custom_stats"]
+    counted = dict((t["template"], t["count"]) for t in data["global_custom_stats"]["templates"])
+    assert sum(n for t, n in counted.items() if t.startswith("wkseq=<num> run=")) == FLOOD * len(CLIENTS), counted
 
 
 def sha256(fleet, host, path):

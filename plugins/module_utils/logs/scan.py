@@ -20,7 +20,7 @@ import collections
 import io
 import zlib
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils.logs import timestamps
+from ansible_collections.watchkeeper.ops.plugins.module_utils.logs import sources, timestamps
 
 PLAIN_BLOCK = 16 * 1024 * 1024
 GZ_INPUT = 2 * 1024 * 1024
@@ -155,16 +155,34 @@ def _lines_before(buf, pos, count):
 
 class _Scanner(object):
 
-    def __init__(self, query, year_hint, check_time, progress=None):
+    def __init__(self, query, year_hint, check_time, progress=None, fold=False):
         self.q = query
         self.hint = year_hint
         self.check_time = check_time
         self.progress = progress
+        self.fold = fold  # count RELP's re-sent copy of a line once (sources.is_resent)
+        self.prev_last = None  # the last complete line of the previous buffer
+        self.prev_buf = None  # the previous buffer (where a re-sent line's original may be)
         self.result = FileResult()
         self.kept = collections.deque(maxlen=max(query.limit, 1))
         self.pending = []
         self.prev_tail = []
         self.base = 0  # lines before the current buffer
+
+    def resent(self, buf, line_start, line_end):
+        """Whether the line is RELP's re-sent copy: older than the line before it and identical to an earlier line
+        of this buffer (sources.out_of_order_resend)."""
+        line = buf[line_start:line_end]
+        if line_start > 0:
+            prev = buf[buf.rfind(b"\n", 0, line_start - 1) + 1:line_start - 1]
+        else:
+            prev = self.prev_last
+        if not sources.out_of_order_resend(sources.collector_stamp(line), sources.collector_stamp(prev)):
+            return False
+        for where, end in ((buf, line_start), (self.prev_buf, None)):  # this buffer, then the one before
+            if where is not None and (where.startswith(line + b"\n") or where.rfind(b"\n" + line + b"\n", 0, end) >= 0):
+                return True
+        return False
 
     def parse(self, buf, start, end):
         return timestamps.parse_line(buf[start:end].decode("utf-8", "replace"), self.q.zone, self.hint)
@@ -282,6 +300,8 @@ class _Scanner(object):
                         continue
                 if q.min_level is not None and (parsed.level is None or parsed.level > q.min_level):
                     continue
+            if self.fold and self.resent(buf, line_start, line_end):
+                continue
             newlines += buf.count(b"\n", counted_to, line_start)
             counted_to = line_start
             self.result.count += 1
@@ -370,6 +390,9 @@ class _Scanner(object):
                     break
             else:
                 self.remember_tail(buf, end)
+            if self.fold and end:
+                self.prev_last = buf[buf.rfind(b"\n", 0, end - 1) + 1:end - 1]
+                self.prev_buf = buf[:end]
             block = following
         self.pending = []
         if not stopped:
@@ -382,9 +405,10 @@ class _Scanner(object):
         return result
 
 
-def scan(chunks, query, year_hint=None, check_time=True, progress=None):
-    """FileResult of the chunks of one file. ``progress(True/False)`` is called around each pattern search."""
-    return _Scanner(query, year_hint, check_time, progress).run(chunks)
+def scan(chunks, query, year_hint=None, check_time=True, progress=None, fold=False):
+    """FileResult of the chunks of one file. ``progress(True/False)`` is called around each pattern search. With
+    ``fold`` (a collector's file), RELP's re-sent copy of a line counts once."""
+    return _Scanner(query, year_hint, check_time, progress, fold).run(chunks)
 
 
 def scan_file(path, compressed, query, year_hint=None, check_time=True, progress=None):

@@ -165,7 +165,7 @@ def search(streams, query, file_timeout=10.0, on_timeout="fail", warn=None, mask
         log_file = stream.files[key[1]]
         damage = []
         result = scan.scan(_chunks(stream, log_file, damage), query, _year_hint(log_file, query), _check_time(log_file, query),
-                           progress)
+                           progress, fold=stream.records is None and not prefer_line_host)
         result.damaged = damage[0] if damage else None
         return result
 

@@ -313,6 +313,29 @@ def prune(streams, since, until, default_tz=None):
     return kept, pruned
 
 
+def collector_stamp(line):
+    """The timestamp text of a line in the collector's format (``<PRI>STAMP HOST ...``, bytes or str), else None."""
+    if not line or line[:1] not in (b"<", "<"):
+        return None
+    close = line.find(b">" if isinstance(line, bytes) else ">", 1, 6)
+    space = line.find(b" " if isinstance(line, bytes) else " ", close + 1) if close > 0 else -1
+    return line[close + 1:space] if space > close + 1 else None
+
+
+def out_of_order_resend(stamp, previous_stamp):
+    """Whether a line stamped ``stamp`` after a line stamped ``previous_stamp`` may be RELP's re-sent copy.
+
+    RELP delivers at least once: when the collector stops between writing a message and acknowledging it, the
+    client sends it again after the restart (rsyslog #979, librelp #56), after newer messages of its queue, so the
+    copy is older than the line before it. Only sub-second stamps qualify: whole-second lines can repeat for real.
+    The readers then count the line once when an identical line (bytes, microseconds included) came before it.
+    """
+    if stamp is None or previous_stamp is None:
+        return False
+    dot = b"." if isinstance(stamp, bytes) else "."
+    return dot in stamp and stamp <= previous_stamp
+
+
 def iter_records(stream, since, until, default_tz=None):
     """(LogFile, line_number, line, Parsed) of the stream's lines in [since, until], oldest first. Lines without a
     timestamp inherit the previous line's."""

@@ -30,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import datetime
 import math
 
@@ -253,11 +254,27 @@ class Summary(object):
 # ----------------------------------------------------------------------------------------------------- reading
 
 
-def _feed(summary, streams, period, zone, from_line):
-    """Feed the records of ``streams`` that fall in ``period`` ('baseline' or 'window') to ``summary``."""
+RESEND_HORIZON = 200000  # lines of a stream remembered to recognise RELP's re-sent copies
+
+
+def _feed(summary, streams, period, zone, from_line, fold=False):
+    """Feed the records of ``streams`` that fall in ``period`` ('baseline' or 'window') to ``summary``. With
+    ``fold`` (the collector's tree), RELP's re-sent copy of a line after a collector restart counts once
+    (sources.out_of_order_resend: older than the line before it and identical to one of the last RESEND_HORIZON)."""
     since, until = getattr(summary, period)
     for stream in streams:
+        previous, recent, seen = None, collections.deque(), set()
         for _log_file, _number, line, parsed in sources.iter_records(stream, since, until, zone):
+            if fold:
+                stamp, key = sources.collector_stamp(line), hash(line)
+                if sources.out_of_order_resend(stamp, previous) and key in seen:
+                    continue
+                previous = stamp if stamp is not None else previous
+                if key not in seen:
+                    seen.add(key)
+                    recent.append(key)
+                    if len(recent) > RESEND_HORIZON:
+                        seen.discard(recent.popleft())
             if summary.period(parsed.ts) != period:  # the baseline's end belongs to the window
                 continue
             host = (parsed.host or stream.host) if from_line else stream.host
@@ -285,7 +302,7 @@ def summarize(summary, params, zone):
         since, until = getattr(summary, period)
         kept, _pruned = sources.prune(streams, since, until, zone)
         read.update(f.path for s in kept for f in s.files)
-        _feed(summary, kept, period, zone, bool(params.get("paths")))
+        _feed(summary, kept, period, zone, bool(params.get("paths")), fold=not params.get("paths"))
     return {"scanned": len(read), "pruned": len(all_files - read)}
 
 

@@ -196,3 +196,21 @@ def test_a_damaged_gz_is_searched_up_to_the_damage_and_named(tmp_path, damage):
         assert numbers != [1, 1001, 2001]  # and not more than it
     assert [d["file"] for d in res["files"]["damaged"]] == [path]
     assert damage in res["files"]["damaged"][0]["error"] and path in warnings[0]
+
+
+@pytest.mark.parametrize("split", [None, 2, 4])
+def test_relp_resent_copy_counts_once_but_real_repeats_count(split):
+    """After a collector restart its file holds a line twice, byte for byte, the copy after newer lines (RELP at
+    least once, the in-flight batch re-sent after the queue): counted once. Real repeats count."""
+    resent = b"<134>2026-12-05T08:00:01.123456+00:00 h p[1]: n=7 HIT\n"
+    lines = [b"<134>2026-12-05T08:00:00.000001+00:00 h p[1]: n=6\n", resent,
+             b"<134>2026-12-05T08:00:02.5+00:00 h p[1]: n=8 HIT\n", b"<134>2026-12-05T08:00:02.6+00:00 h p[1]: n=9\n",
+             resent, resent,  # re-sent after newer lines (and a second copy right after it)
+             b"<134>2026-12-05T08:00:03+00:00 h p[1]: retry HIT\n", b"<134>2026-12-05T08:00:03+00:00 h p[1]: retry HIT\n",
+             b"<134>2026-12-05T08:00:01.5+00:00 h p[1]: late but new HIT\n"]  # out of order, seen once: kept
+    data = b"".join(lines)
+    cut = None if split is None else len(b"".join(lines[:split]))
+    chunks = [data] if cut is None else [data[:cut], data[cut:]]
+    res = scan.scan(chunks, q("HIT", after=1), 2026, True, fold=True)
+    assert [h.number for h in res.hits] == [2, 3, 7, 8, 9] and res.count == 5
+    assert scan.scan(chunks, q("HIT"), 2026, True, fold=False).count == 7  # paths and journal: as written

@@ -262,6 +262,21 @@ def test_summarize_reads_plain_and_gz_files(tmp_path):
     assert "hunter2" not in repr(out)
 
 
+def test_relp_resent_copy_counts_once_in_a_collector_tree_only(tmp_path):
+    (tmp_path / "app1").mkdir()
+    resent = line(at(20) + datetime.timedelta(microseconds=123456), "app1", "order 5 done")
+    with open(str(tmp_path / "app1" / "shop.log"), "w") as handle:
+        handle.writelines([line(at(21), "app1", "order 4 done"), resent, line(at(19, 1), "app1", "order 6 done"), resent,
+                           line(at(18, 1), "app1", "order 7 done")])
+    stamp(tmp_path / "app1" / "shop.log", at(19))
+    s = new_summary()
+    sm.summarize(s, {"root": str(tmp_path)}, "UTC")
+    assert s.result()["total"] == 4
+    s = new_summary()
+    sm.summarize(s, {"paths": [str(tmp_path / "app1" / "shop.log")]}, "UTC")  # not a collector's file: as written
+    assert s.result()["total"] == 5
+
+
 def test_summarize_missing_root(tmp_path):
     from ansible_collections.watchkeeper.ops.plugins.module_utils.logs.sources import LogSourceError
     with pytest.raises(LogSourceError, match="does not exist"):
