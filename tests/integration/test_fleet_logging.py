@@ -156,12 +156,11 @@ def test_a_flood_across_a_collector_stop_arrives_complete(fleet, work, configure
     assert {name: lh.numbers(fleet, COLLECTOR, name, "wkflood", run) for name in CLIENTS} == counts
     # What readers see: log_search on the collector counts every message once (the re-sent copy is folded).
     play = os.path.join(work, "count.yml")
+    tasks = [{"watchkeeper.ops.log_search": {"programs": ["wkflood"], "pattern": "run=%s" % run, "limit": 1}, "register": "found"},
+             {"watchkeeper.ops.log_summary": {"programs": ["wkflood"], "last": "1h"}, "register": "summary"},
+             {"ansible.builtin.set_stats": {"data": {"found": "{{ found.counts }}", "templates": "{{ summary.summary.templates }}"}}}]
     with open(play, "w") as handle:
-        json.dump([{"hosts": COLLECTOR, "gather_facts": False, "tasks": [
-            {"watchkeeper.ops.log_search": {"programs": ["wkflood"], "pattern": "run=%s" % run, "limit": 1}, "register": "found"},
-            {"watchkeeper.ops.log_summary": {"programs": ["wkflood"], "last": "1h"}, "register": "summary"},
-            {"ansible.builtin.set_stats": {"data": {"found": "{{ found.counts }}", "templates": "{{ summary.summary.templates }}"}}}]}],
-                  handle)
+        json.dump([{"hosts": COLLECTOR, "gather_facts": False, "tasks": tasks}], handle)
     code, data, out, err = helpers.run_playbook(play, inventory=fleet.inventory, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
     assert code == 0, fh.describe(code, data, out, err)
     assert data["global_custom_stats"]["found"]["by_host"] == dict((name, FLOOD) for name in CLIENTS), data["global_custom_stats"]
