@@ -405,3 +405,9 @@ def tree_state(root):
             else:
                 out[rel] = ("file", oct(st.st_mode & 0o7777), st.st_size, sha256_file(path))
     return out
+
+
+# Debian's Chromium for the report renderings (headless; the background-networking flags keep it off the closed network).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]

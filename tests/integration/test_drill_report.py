@@ -27,13 +27,10 @@ import pytest
 from ansible_collections.watchkeeper.ops.plugins.module_utils.report import runbook
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore.summary import backup_summary, destination_summary
 from helpers import (
-    S3_ACCESS, S3_SECRET, Store, assert_failed, assert_ok, backup_args, drop_db, fill_database, local_dest, new_job, pg_source,
+    CHROMIUM, CHROMIUM_ARGS, S3_ACCESS, S3_SECRET, Store, assert_failed, assert_ok, backup_args, drop_db, fill_database, local_dest, new_job, pg_source,
     public_key_encryption, run_module, s3_dest, tree_state, verify_fingerprint)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 def summaries(result, spec):

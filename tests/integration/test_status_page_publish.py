@@ -17,11 +17,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from helpers import assert_ok, run_module
+from helpers import CHROMIUM, CHROMIUM_ARGS, assert_ok, run_module
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 NOW = datetime.datetime(2026, 11, 27, 12, 0, tzinfo=datetime.timezone.utc)
 HOST = socket.gethostname()
 

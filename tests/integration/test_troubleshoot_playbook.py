@@ -15,12 +15,9 @@ import time
 
 import pytest
 
-from helpers import collections_path, run_playbook
+from helpers import CHROMIUM, CHROMIUM_ARGS, collections_path, run_playbook
 
 PLAYBOOK = os.path.join(collections_path(), "ansible_collections", "watchkeeper", "ops", "playbooks", "troubleshoot.yml")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "Hunter2-Tr0ub4dor"
 TOKEN = "eyJraWQiOiJ3ayJ9.c2VjcmV0LXRva2Vu.QmVhcmVyU2VjcmV0"
 
