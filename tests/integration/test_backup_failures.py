@@ -29,8 +29,8 @@ from helpers import (
 MIB = 1024 * 1024
 
 WRAPPER = r'''#!%(python)s
-"""pg_dump that forwards only the first %(limit)d bytes of the real pg_dump, then dies."""
-import os, signal, subprocess, sys
+"""pg_dump that forwards only the first %(limit)d bytes of the real pg_dump, then dies (or stalls)."""
+import os, signal, subprocess, sys, time
 REAL = %(real)r
 if any(a in ("--version", "-V") for a in sys.argv[1:]):
     os.execv(REAL, [REAL] + sys.argv[1:])
@@ -44,6 +44,8 @@ while sent < %(limit)d:
     while view:
         view = view[os.write(1, view):]
     sent += len(data)
+if %(mode)r == "stall":
+    time.sleep(3600)  # the real pg_dump stays blocked on its full pipe, as on a stuck server
 child.kill()
 child.wait()
 if %(mode)r == "kill":
@@ -206,15 +208,23 @@ def test_gcs_down_other_destinations_keep_the_backup(pg, pg_db, gpg_keys, tmp_pa
 
 
 def test_timeout_stops_every_process_and_leaves_no_backup(pg, big_db, gpg_keys, everywhere, tmp_path, scratch):
+    # A pg_dump that stalls after 6 MiB (a multipart upload is open on S3 and GCS) makes the timeout
+    # certain to strike mid-stream, however fast this machine compresses.
     dests, stores = everywhere
+    bin_dir = make_pg_bin_dir(str(tmp_path / "pgbin"), pg, 6 * MIB, "stall")
     job = new_job("timeout")
     started = time.monotonic()
     result = assert_failed(run_module("watchkeeper.ops.backup", backup_args(
-        job, pg_source(pg, big_db), dests, public_key_encryption(gpg_keys), tmp_path / "state",
-        compression=SLOW_COMPRESSION, timeout=3, tmp_dir=scratch)))
+        job, pg_source(pg, big_db, pg_bin_dir=bin_dir), dests, public_key_encryption(gpg_keys), tmp_path / "state",
+        timeout=3, tmp_dir=scratch)))
     assert time.monotonic() - started < 60, "the run was not stopped at its timeout"
     assert "did not finish within" in result["msg"], result["msg"]
     assert_every_destination_failed(result)
     assert_no_backup_anywhere(job, dests, stores)
-    assert find_procs(lambda argv: (b"--dbname=" + big_db.encode()) in argv) == [], "pg_dump survived the timeout"
+
+    def dump_processes_gone():
+        return find_procs(lambda argv: (b"--dbname=" + big_db.encode()) in argv) == []
+
+    # The wrapper is killed by the module; its real pg_dump child dies on the broken pipe right after.
+    wait_for(dump_processes_gone, timeout=10, what="pg_dump gone after the timeout")
     assert os.listdir(scratch) == []
