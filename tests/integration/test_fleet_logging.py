@@ -87,7 +87,17 @@ def test_a_second_run_changes_nothing(fleet, work, configured):
         COLLECTOR: 0, CLIENTS[0]: 0, CLIENTS[1]: 0}
 
 
-def test_syslog_and_json_lines_arrive_per_host_and_program(fleet, configured):
+def test_check_mode_reports_a_change_and_makes_none(fleet, work, configured):
+    files = ["/etc/rsyslog.d/40-watchkeeper-collector.conf", "/etc/logrotate.d/watchkeeper-remote"]
+    before = [sha256(fleet, COLLECTOR, path) for path in files]
+    pid = fleet.exec(COLLECTOR, ["systemctl", "show", "-p", "MainPID", "--value", "rsyslog"]).stdout.strip()
+    code, data, out, err = run_play(fleet, work, {"logging_collector_retention_days": 7}, args=("--check", "--limit", COLLECTOR))
+    assert code == 0 and data["stats"][COLLECTOR]["changed"] > 0, fh.describe(code, data, out, err)
+    assert [sha256(fleet, COLLECTOR, path) for path in files] == before
+    assert fleet.exec(COLLECTOR, ["systemctl", "show", "-p", "MainPID", "--value", "rsyslog"]).stdout.strip() == pid
+
+
+def test_syslog_and_json_lines_arrive_per_host_and_program(fleet, work, configured):
     token = uuid.uuid4().hex[:12]
     for name in CLIENTS:
         fleet.exec(name, ["logger", "-t", "wkprobe", "-p", "user.warning", "probe %s %s" % (name, token)])
@@ -104,6 +114,23 @@ def test_syslog_and_json_lines_arrive_per_host_and_program(fleet, configured):
         assert json.loads(msg)["token"] == token and json.loads(msg)["host"] == name
     # remote lines stay out of the collector's own syslog
     assert not lh.lines_with(fleet, COLLECTOR, "/var/log/syslog", token)
+    # the same line in a client's own journal, through log_search (journal: true)
+    found = read_with_modules(fleet, work, CLIENTS[0], [
+        {"watchkeeper.ops.log_search": {"journal": True, "programs": ["wkprobe"], "pattern": token, "last": "10m",
+                                        "after": 1}, "register": "found"},
+        {"ansible.builtin.set_stats": {"data": {"found": "{{ found.matches }}"}}}])["found"]
+    assert [(m["host"], m["program"], m["file"], m["level"]) for m in found] == [(CLIENTS[0], "wkprobe", "journal", "warning")], found
+    assert found[0]["line"].endswith("probe %s %s" % (CLIENTS[0], token))
+
+
+def read_with_modules(fleet, work, host, tasks):
+    """Run ``tasks`` on ``host`` in one play; returns the play's custom stats."""
+    play = os.path.join(work, "read-%s.yml" % uuid.uuid4().hex[:6])
+    with open(play, "w") as handle:
+        json.dump([{"hosts": host, "gather_facts": False, "tasks": tasks}], handle)
+    code, data, out, err = helpers.run_playbook(play, inventory=fleet.inventory, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
+    assert code == 0, fh.describe(code, data, out, err)
+    return data["global_custom_stats"]
 
 
 def test_lines_logged_while_the_collector_is_down_keep_their_time(fleet, configured):
@@ -154,17 +181,13 @@ def test_a_flood_across_a_collector_stop_arrives_complete(fleet, work, configure
         assert lh.queue_files(fleet, name) == [], name
     time.sleep(5)
     assert {name: lh.numbers(fleet, COLLECTOR, name, "wkflood", run) for name in CLIENTS} == counts
-    # What readers see: log_search on the collector counts every message once (the re-sent copy is folded).
-    play = os.path.join(work, "count.yml")
-    tasks = [{"watchkeeper.ops.log_search": {"programs": ["wkflood"], "pattern": "run=%s" % run, "limit": 1}, "register": "found"},
-             {"watchkeeper.ops.log_summary": {"programs": ["wkflood"], "last": "1h"}, "register": "summary"},
-             {"ansible.builtin.set_stats": {"data": {"found": "{{ found.counts }}", "templates": "{{ summary.summary.templates }}"}}}]
-    with open(play, "w") as handle:
-        json.dump([{"hosts": COLLECTOR, "gather_facts": False, "tasks": tasks}], handle)
-    code, data, out, err = helpers.run_playbook(play, inventory=fleet.inventory, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
-    assert code == 0, fh.describe(code, data, out, err)
-    assert data["global_custom_stats"]["found"]["by_host"] == dict((name, FLOOD) for name in CLIENTS), data["global_custom_stats"]
-    counted = dict((t["template"], t["count"]) for t in data["global_custom_stats"]["templates"])
+    # What readers see: log_search and log_summary on the collector count every message once (the re-sent copy is folded).
+    stats = read_with_modules(fleet, work, COLLECTOR, [
+        {"watchkeeper.ops.log_search": {"programs": ["wkflood"], "pattern": "run=%s" % run, "limit": 1}, "register": "found"},
+        {"watchkeeper.ops.log_summary": {"programs": ["wkflood"], "last": "1h"}, "register": "summary"},
+        {"ansible.builtin.set_stats": {"data": {"found": "{{ found.counts }}", "templates": "{{ summary.summary.templates }}"}}}])
+    assert stats["found"]["by_host"] == dict((name, FLOOD) for name in CLIENTS), stats
+    counted = dict((t["template"], t["count"]) for t in stats["templates"])
     assert sum(n for t, n in counted.items() if t.startswith("wkseq=<num> run=")) == FLOOD * len(CLIENTS), counted
 
 
@@ -185,3 +208,72 @@ def test_a_configuration_rsyslogd_rejects_is_not_activated(fleet, work, configur
     token = uuid.uuid4().hex[:12]
     fleet.exec(CLIENTS[1], ["logger", "-t", "wkafter", "still here %s" % token])
     lh.wait_line(fleet, COLLECTOR, "%s/%s/wkafter.log" % (lh.ROOT, CLIENTS[1]), token)
+
+
+def pki(work, fleet, name, hosts):
+    """A CA ``name`` and a certificate per host (SAN: its name and address), made with openssl: {host: (ca, cert, key)}."""
+    base = os.path.join(work, name)
+    os.makedirs(base, exist_ok=True)
+    ca_key, ca_cert = os.path.join(base, "ca.key"), os.path.join(base, "ca.pem")
+    openssl = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=%s" % name,
+               "-keyout", ca_key, "-out", ca_cert]
+    helpers.sh(" ".join(openssl))
+    out = {}
+    for host in hosts:
+        key, csr, cert, ext = (os.path.join(base, host + suffix) for suffix in (".key", ".csr", ".pem", ".ext"))
+        with open(ext, "w") as handle:
+            handle.write("subjectAltName=DNS:%s,IP:%s\nextendedKeyUsage=serverAuth,clientAuth\n" % (host, fleet.ip(host)))
+        helpers.sh("openssl req -newkey rsa:2048 -nodes -subj /CN=%s -keyout %s -out %s" % (host, key, csr))
+        helpers.sh("openssl x509 -req -in %s -CA %s -CAkey %s -CAcreateserial -days 2 -extfile %s -out %s"
+                   % (csr, ca_cert, ca_key, ext, cert))
+        out[host] = (ca_cert, cert, key)
+    return out
+
+
+def install_pki(fleet, files):
+    for host, paths in files.items():
+        fleet.exec(host, ["mkdir", "-p", "/etc/rsyslog-tls"])
+        for path, target in zip(paths, ("ca.pem", "host.pem", "host.key")):
+            with open(path) as handle:
+                content = handle.read()
+            fleet.exec(host, ["sh", "-c", "cat > /etc/rsyslog-tls/%s << 'WKEOF'\n%sWKEOF\nchmod 0600 /etc/rsyslog-tls/%s"
+                              % (target, content, target)])
+
+
+def test_relp_over_tls_accepts_the_fleets_certificates_and_refuses_a_strangers(fleet, work, configured):
+    """Last test of the module: it switches the fleet to TLS. A client whose certificate comes from another CA gets
+    nothing through (its messages wait in its queue); the others arrive."""
+    good = pki(work, fleet, "wk-fleet-ca", (COLLECTOR, CLIENTS[0]))
+    stranger = pki(work, fleet, "stranger-ca", (CLIENTS[1],))
+    install_pki(fleet, dict(good, **stranger))
+    tls = {"logging_tls_ca": "/etc/rsyslog-tls/ca.pem", "logging_tls_cert": "/etc/rsyslog-tls/host.pem",
+           "logging_tls_key": "/etc/rsyslog-tls/host.key", "logging_tls_auth_mode": "certvalid"}
+    code, data, out, err = run_play(fleet, work, tls)
+    assert code == 0, fh.describe(code, data, out, err)
+    conf = fleet.exec(COLLECTOR, ["cat", "/etc/rsyslog.d/40-watchkeeper-collector.conf"]).stdout
+    assert 'tls="on"' in conf and "/etc/rsyslog-tls/ca.pem" in conf
+    token = uuid.uuid4().hex[:12]
+    for name in CLIENTS:
+        fleet.exec(name, ["logger", "-t", "wktls", "over tls %s %s" % (name, token)])
+    lh.wait_line(fleet, COLLECTOR, "%s/%s/wktls.log" % (lh.ROOT, CLIENTS[0]), token)
+    time.sleep(5)
+    assert not lh.lines_with(fleet, COLLECTOR, "%s/%s/wktls.log" % (lh.ROOT, CLIENTS[1]), token)  # refused
+    # What the stranger sent is not lost: it waits in its queue until the client holds a certificate of the fleet's CA
+    # (the role restarts rsyslog for the new files; the queue is saved on shutdown and sent after).
+    install_pki(fleet, {CLIENTS[1]: _reissue(work, fleet, "wk-fleet-ca", CLIENTS[1])})
+    code, data, out, err = run_play(fleet, work, tls, args=("--limit", CLIENTS[1]))
+    assert code == 0, fh.describe(code, data, out, err)
+    line = lh.wait_line(fleet, COLLECTOR, "%s/%s/wktls.log" % (lh.ROOT, CLIENTS[1]), token)
+    assert "over tls %s %s" % (CLIENTS[1], token) in line
+
+
+def _reissue(work, fleet, ca_name, host):
+    """A certificate for ``host`` from the existing CA ``ca_name`` of ``pki``."""
+    base = os.path.join(work, ca_name)
+    key, csr, cert, ext = (os.path.join(base, host + suffix) for suffix in (".key", ".csr", ".pem", ".ext"))
+    with open(ext, "w") as handle:
+        handle.write("subjectAltName=DNS:%s,IP:%s\nextendedKeyUsage=serverAuth,clientAuth\n" % (host, fleet.ip(host)))
+    helpers.sh("openssl req -newkey rsa:2048 -nodes -subj /CN=%s -keyout %s -out %s" % (host, key, csr))
+    helpers.sh("openssl x509 -req -in %s -CA %s/ca.pem -CAkey %s/ca.key -CAcreateserial -days 2 -extfile %s -out %s"
+               % (csr, base, base, ext, cert))
+    return (os.path.join(base, "ca.pem"), cert, key)
