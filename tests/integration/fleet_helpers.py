@@ -148,9 +148,15 @@ def describe(rc, data, stdout, stderr):
     """What to print when a play assertion fails (the summary and stats, or the raw tails)."""
     if data is None:
         return "rc %s, no JSON\nstdout: %s\nstderr: %s" % (rc, stdout[-3000:], stderr[-3000:])
-    return "rc %s\nstats: %s\nsummary: %s\nstderr: %s" % (
-        rc, json.dumps(data.get("stats"), indent=1), json.dumps(data.get("global_custom_stats"), indent=1, default=str)[:6000],
-        stderr[-2000:])
+    failures = []
+    for play in data.get("plays") or []:
+        for task in play.get("tasks") or []:
+            for host, res in (task.get("hosts") or {}).items():
+                if res.get("failed") or res.get("unreachable"):
+                    failures.append("%s | %s: %s" % (host, (task.get("task") or {}).get("name"), str(res.get("msg"))[:800]))
+    return "rc %s\nfailed tasks:\n%s\nstats: %s\nsummary: %s\nstderr: %s" % (
+        rc, "\n".join(failures[:10]), json.dumps(data.get("stats"), indent=1),
+        json.dumps(data.get("global_custom_stats"), indent=1, default=str)[:6000], stderr[-2000:])
 
 
 def s3_manifests(client, bucket, prefix):

@@ -47,7 +47,7 @@ def _text(value):
 
 
 def parse_entry(text):
-    """(host, identifier, pid, Parsed) of one ``journalctl -o json`` line, or None for a line without a time."""
+    """(host, identifier, pid, facility, Parsed) of one ``journalctl -o json`` line, or None for a line without a time."""
     try:
         entry = json.loads(text)
     except ValueError:
@@ -69,14 +69,18 @@ def parse_entry(text):
     message = _text(entry.get("MESSAGE"))
     if level is None:
         level = timestamps.word_level(message)
-    return host, ident, pid, timestamps.Parsed(ts, host, ident, level, message)
+    facility = _text(entry.get("SYSLOG_FACILITY"))
+    facility = int(facility) if facility.isdigit() and int(facility) <= 23 else 3  # daemon: a service's own output
+    return host, ident, pid, facility, timestamps.Parsed(ts, host, ident, level, message)
 
 
-def render(host, ident, pid, parsed):
+def render(host, ident, pid, parsed, facility=3):
+    """The collector's line format (``<PRI>time host tag: message``): the level survives the re-scan of the line."""
     tag = ident or "-"
     if pid:
         tag += "[%s]" % pid
-    return "%s %s %s: %s" % (timestamps.to_utc_iso(parsed.ts), host or "-", tag, parsed.message)
+    pri = "<%d>" % (facility * 8 + parsed.level) if parsed.level is not None else ""
+    return "%s%s %s %s: %s" % (pri, timestamps.to_utc_iso(parsed.ts), host or "-", tag, parsed.message)
 
 
 def run_journalctl(since, until, journalctl="journalctl", extra=None):
@@ -104,10 +108,10 @@ def iter_journal(lines, since=None, until=None):
         if entry is None:
             continue
         number += 1
-        host, ident, pid, parsed = entry
+        host, ident, pid, facility, parsed = entry
         if (since is not None and parsed.ts < since) or (until is not None and parsed.ts > until):
             continue
-        yield host, ident, number, render(host, ident, pid, parsed), parsed
+        yield host, ident, number, render(host, ident, pid, parsed, facility), parsed
 
 
 def journal_streams(since, until, hosts=None, programs=None, journalctl="journalctl", lines=None):

@@ -101,10 +101,13 @@ def test_journal_json_parsing_from_a_fake_journalctl_output():
     streams = journal.journal_streams(None, None, lines=lines)
     assert [s.key for s in streams] == [("app1", "cron"), ("app1", "sshd")]
     _f, number, text, parsed = streams[1].records[0]
-    assert text == "2025-12-05T08:25:13.123456Z app1 sshd[77]: Failed password for root"
+    # PRIORITY 4 without SYSLOG_FACILITY: daemon.warning, <28>, so the level survives the re-scan of the line
+    assert text == "<28>2025-12-05T08:25:13.123456Z app1 sshd[77]: Failed password for root"
     assert parsed.level == 4 and parsed.ts == at(2025, 12, 5, 8, 25, 13, 123456) and number == 1
     assert streams[0].records[0][3].message == "hi" and streams[0].records[0][3].level is None
-    assert t.parse_line(text).ts == parsed.ts  # the rendered line parses back to the same time
+    assert streams[0].records[0][2] == "2025-12-05T08:25:14Z app1 cron: hi"  # no level known: no PRI
+    back = t.parse_line(text)  # the rendered line parses back to the same time and level
+    assert (back.ts, back.level) == (parsed.ts, 4)
     only = journal.journal_streams(at(2025, 12, 5, 8, 25, 14), None, programs=["cr*"], lines=lines)
     assert [s.key for s in only] == [("app1", "cron")]
 
