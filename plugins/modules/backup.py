@@ -254,6 +254,10 @@ requirements:
   - boto3 for S3 destinations, google-cloud-storage for GCS destinations
 notes:
   - Progress of a long run is written to C(<ops_state>/progress/<job>.json); run the task with C(async) to watch it.
+  - Every run that is not in check mode, failed ones included, leaves a record in
+    C(<ops_state>/history/backup/<job>/<UTC stamp>-<backup_id>.json) (schema C(watchkeeper.ops/backup-run), status
+    V(ok), V(partial) or V(failed), per destination outcome, no parameters), the population of backup runs that
+    M(watchkeeper.ops.compliance_report) counts. A record that cannot be written is a warning, never a failed backup.
   - Set C(WATCHKEEPER_NOW) in the task's environment to freeze the clock used for backup ids (tests).
 seealso:
   - module: watchkeeper.ops.backup_info
@@ -438,6 +442,7 @@ destination:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.watchkeeper.ops.plugins.module_utils import run_history
 from ansible_collections.watchkeeper.ops.plugins.module_utils.backup_args import backup_argument_spec
 from ansible_collections.watchkeeper.ops.plugins.module_utils.backup_runner import BackupFailed, plan_backup, run_backup
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
@@ -449,6 +454,7 @@ def main():
     for key in (params.get("encryption") or {}).get("public_keys") or []:
         if "PRIVATE KEY" in key:  # pasted by mistake: refused below, and never echoed in the result
             module.no_log_values.add(key)
+    started = run_history.start()
     try:
         if module.check_mode:
             plan, problems = plan_backup(params)
@@ -457,11 +463,15 @@ def main():
             module.exit_json(changed=True, job=plan["job"], backup_id=plan["backup_id"], status="planned", plan=plan,
                              destinations=plan["destinations"])
         result = run_backup(params, log=module.log)
+        run_history.record_run(module, params["ops_state"], params["job"], started, result=result)
         module.exit_json(**result)
     except BackupFailed as exc:
         result = dict(exc.result)
+        run_history.record_run(module, params["ops_state"], params["job"], started, result=result, error=exc)
         module.fail_json(msg=exc.describe(), step=exc.step, destination=exc.destination, **result)
     except WatchkeeperError as exc:
+        if not module.check_mode:
+            run_history.record_run(module, params["ops_state"], params["job"], started, error=exc)
         module.fail_json(msg=exc.describe(), step=exc.step, destination=exc.destination, changed=False)
 
 

@@ -9,6 +9,7 @@ google-cloud-storage (or a plain file copy) to download, ``sha256``, ``gpg -d``,
 works here works for an operator who only has the README.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -411,3 +412,25 @@ def tree_state(root):
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@contextlib.contextmanager
+def report_page(html_path, shot, width=1280, height=900):
+    """A self-contained HTML report opened in headless Chromium: its full-page screenshot is written to ``shot``
+    and the page is yielded for assertions; nothing but ``file://`` may have been requested."""
+    if not os.path.exists(CHROMIUM):
+        import pytest
+        pytest.skip("%s is not installed: cannot render the report (apt-get install chromium)" % CHROMIUM)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            requests = []
+            page.on("request", lambda req: requests.append(req.url))
+            page.goto("file://" + str(html_path))
+            page.screenshot(path=str(shot), full_page=True)
+            assert all(url.startswith("file://") for url in requests), requests
+            yield page
+        finally:
+            browser.close()

@@ -89,8 +89,9 @@ def harden(fleet, host, psql):
     none); secrets 0600 root; nothing but sshd on non-loopback addresses; no pending security update in the lists the
     host has; nginx TLS 1.2/1.3 with strong ciphers and a certificate valid for a year, key 0600; Redis on loopback
     with protected mode and a password; nginx.conf's http-level ssl_protocols narrowed too; PostgreSQL with ssl,
-    scram-sha-256, its stock pg_hba.conf, one superuser and no CREATE for PUBLIC (the Debian defaults of PostgreSQL 15). unattended-upgrades is not in the fleet image (no
-    registry on fleet hosts): WK-PKG-002 is an accepted exception there, passed as ``skip``."""
+    scram-sha-256, its stock pg_hba.conf, one superuser and no CREATE for PUBLIC (the Debian defaults of PostgreSQL 15).
+    unattended-upgrades is not in the fleet image (no registry on fleet hosts): WK-PKG-002 is an accepted exception
+    there, passed as ``skip``."""
     sshd(fleet, host, ["PermitRootLogin prohibit-password", "PasswordAuthentication no", "PermitEmptyPasswords no",
                        "Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr",
                        "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,umac-128-etm@openssh.com",

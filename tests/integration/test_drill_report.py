@@ -27,7 +27,7 @@ import pytest
 from ansible_collections.watchkeeper.ops.plugins.module_utils.report import runbook
 from ansible_collections.watchkeeper.ops.plugins.module_utils.restore.summary import backup_summary, destination_summary
 from helpers import (
-    CHROMIUM, CHROMIUM_ARGS, S3_ACCESS, S3_SECRET, Store, assert_failed, assert_ok, backup_args, drop_db, fill_database, local_dest, new_job, pg_source,
+    S3_ACCESS, S3_SECRET, Store, report_page, assert_failed, assert_ok, backup_args, drop_db, fill_database, local_dest, new_job, pg_source,
     public_key_encryption, run_module, s3_dest, tree_state, verify_fingerprint)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -234,49 +234,36 @@ def test_ac8_report_renders_in_chromium(drill_results, tmp_path):
     assert (base / "latest.json").read_bytes() == open(report["json"], "rb").read()
     assert doc["operator"] == "drill-operator" and doc["drill_id"] == result["drill_id"]
 
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("%s is not installed: cannot render the report (apt-get install chromium)" % CHROMIUM)
-    from playwright.sync_api import sync_playwright
     shot = tmp_path / "report.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            requests = []
-            page.on("request", lambda req: requests.append(req.url))
-            page.goto("file://" + report["html"])
-            page.screenshot(path=str(shot), full_page=True)
-            assert all(url.startswith("file://") for url in requests), requests
-            assert page.title() == "Q4 DR drill - %s" % result["drill_id"]
-            header = page.locator("#summary")
-            assert header.is_visible() and "MISSED" in header.inner_text().upper() and "drill-operator" in header.inner_text()
-            rpo, rto = page.locator("#objective-rpo"), page.locator("#objective-rto")
-            assert rpo.is_visible() and rto.is_visible()
-            assert "target 4h 00m" in rpo.inner_text() and rpo.get_attribute("data-verdict") == "met"
-            assert "worst achieved: 5m 00s (app-sqlite)" in rpo.inner_text()
-            assert "target 2h 00m" in rto.inner_text() and "1 job(s) not recovered" in rto.inner_text()
-            assert "worst achieved: 2h 30m (uploads)" in rto.inner_text() and "MISSED" in rto.inner_text().upper()
-            rows = {name: page.locator('#jobs tr[data-job="%s"]' % name) for name in ("app-sqlite", "uploads", "app-db")}
-            assert all(row.is_visible() for row in rows.values())
-            assert rows["app-sqlite"].locator("td").last.inner_text().strip().lower() == "met"
-            assert rows["uploads"].locator("td").last.inner_text().strip().lower() == "missed"
-            assert rows["app-db"].locator("td").last.inner_text().strip().lower() == "missed"
-            assert "2h 30m" in rows["uploads"].locator("td.rto").inner_text()  # the timings, phases included
-            assert "restore data: 1h 15m" in rows["uploads"].locator("td.rto").inner_text()
-            assert "42.5 s" in rows["app-sqlite"].locator("td.rto").inner_text()
-            assert "1 check failed: rows public.users <expected 1200, found 1187>" in rows["app-db"].inner_text()
-            assert "1 passed, 0 failed" in rows["uploads"].locator("td.checks").inner_text()
-            assert "1 passed, 1 failed" in rows["app-db"].locator("td.checks").inner_text()
-            failed_check = page.locator('#checks tr[data-check="rows public.users"]')
-            assert failed_check.is_visible() and "failed" in failed_check.inner_text().lower()
-            background = failed_check.locator("td").first.evaluate("el => getComputedStyle(el).backgroundColor")
-            assert background == "rgb(253, 240, 239)"  # failures highlighted
-            assert page.locator('#checks tr[data-check="integrity"]').count() == 3
-            runbooks = page.locator("#runbooks")
-            assert runbooks.is_visible() and "gpg --batch --decrypt" in runbooks.inner_text()
-            assert "sqlite3 \"$TARGET_DB\" 'PRAGMA integrity_check'" in runbooks.inner_text()
-        finally:
-            browser.close()
+    with report_page(report["html"], shot) as page:
+        assert page.title() == "Q4 DR drill - %s" % result["drill_id"]
+        header = page.locator("#summary")
+        assert header.is_visible() and "MISSED" in header.inner_text().upper() and "drill-operator" in header.inner_text()
+        rpo, rto = page.locator("#objective-rpo"), page.locator("#objective-rto")
+        assert rpo.is_visible() and rto.is_visible()
+        assert "target 4h 00m" in rpo.inner_text() and rpo.get_attribute("data-verdict") == "met"
+        assert "worst achieved: 5m 00s (app-sqlite)" in rpo.inner_text()
+        assert "target 2h 00m" in rto.inner_text() and "1 job(s) not recovered" in rto.inner_text()
+        assert "worst achieved: 2h 30m (uploads)" in rto.inner_text() and "MISSED" in rto.inner_text().upper()
+        rows = {name: page.locator('#jobs tr[data-job="%s"]' % name) for name in ("app-sqlite", "uploads", "app-db")}
+        assert all(row.is_visible() for row in rows.values())
+        assert rows["app-sqlite"].locator("td").last.inner_text().strip().lower() == "met"
+        assert rows["uploads"].locator("td").last.inner_text().strip().lower() == "missed"
+        assert rows["app-db"].locator("td").last.inner_text().strip().lower() == "missed"
+        assert "2h 30m" in rows["uploads"].locator("td.rto").inner_text()  # the timings, phases included
+        assert "restore data: 1h 15m" in rows["uploads"].locator("td.rto").inner_text()
+        assert "42.5 s" in rows["app-sqlite"].locator("td.rto").inner_text()
+        assert "1 check failed: rows public.users <expected 1200, found 1187>" in rows["app-db"].inner_text()
+        assert "1 passed, 0 failed" in rows["uploads"].locator("td.checks").inner_text()
+        assert "1 passed, 1 failed" in rows["app-db"].locator("td.checks").inner_text()
+        failed_check = page.locator('#checks tr[data-check="rows public.users"]')
+        assert failed_check.is_visible() and "failed" in failed_check.inner_text().lower()
+        background = failed_check.locator("td").first.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert background == "rgb(253, 240, 239)"  # failures highlighted
+        assert page.locator('#checks tr[data-check="integrity"]').count() == 3
+        runbooks = page.locator("#runbooks")
+        assert runbooks.is_visible() and "gpg --batch --decrypt" in runbooks.inner_text()
+        assert "sqlite3 \"$TARGET_DB\" 'PRAGMA integrity_check'" in runbooks.inner_text()
     width, height = png_size(shot)
     assert width >= 1280 and height > 1500 and os.path.getsize(shot) > 50000, (width, height, os.path.getsize(shot))
 

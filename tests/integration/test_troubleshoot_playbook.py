@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from helpers import CHROMIUM, CHROMIUM_ARGS, collections_path, run_playbook
+from helpers import collections_path, report_page, run_playbook
 
 PLAYBOOK = os.path.join(collections_path(), "ansible_collections", "watchkeeper", "ops", "playbooks", "troubleshoot.yml")
 PASSWORD = "Hunter2-Tr0ub4dor"
@@ -110,28 +110,15 @@ def test_report_with_masked_secrets_renders_in_chromium(collector_tree, tmp_path
     assert sorted(report["health"]) == ["db1", "web1"] and report["health"]["web1"]["status"] in ("ok", "warning", "critical")
     assert any(path.endswith("20261205T010000Z.json") for path in report["runs"]["web1"])
 
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("%s is not installed: cannot render the report (apt-get install chromium)" % CHROMIUM)
-    from playwright.sync_api import sync_playwright
     shot = tmp_path / "troubleshoot.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            requests = []
-            page.on("request", lambda req: requests.append(req.url))
-            page.goto("file://" + stats["report"])
-            page.screenshot(path=str(shot), full_page=True)
-            assert all(url.startswith("file://") for url in requests), requests
-            assert page.locator("#match-count").inner_text() == str(len(report["matches"]))
-            assert page.locator("#matches tr.match").count() == len(report["matches"])
-            first = page.locator("#matches tr.match").first.inner_text()
-            assert report["matches"][0]["line"].split(": ", 1)[1][:30] in first
-            assert page.locator(".new-template").count() == len(new)
-            assert page.locator('#health tr[data-host="web1"]').is_visible()
-            assert PASSWORD not in page.content() and "password=***" in page.content()
-        finally:
-            browser.close()
+    with report_page(stats["report"], shot) as page:
+        assert page.locator("#match-count").inner_text() == str(len(report["matches"]))
+        assert page.locator("#matches tr.match").count() == len(report["matches"])
+        first = page.locator("#matches tr.match").first.inner_text()
+        assert report["matches"][0]["line"].split(": ", 1)[1][:30] in first
+        assert page.locator(".new-template").count() == len(new)
+        assert page.locator('#health tr[data-host="web1"]').is_visible()
+        assert PASSWORD not in page.content() and "password=***" in page.content()
     assert shot.stat().st_size > 10000
     measurements = os.environ.get("WK_MEASUREMENTS_DIR")
     if measurements:
