@@ -282,7 +282,7 @@ def test_a_tampered_audit_trail_fails_the_logging_controls(tmp_path):
     assert "was modified" in trail["problems"][0] and os.path.basename(segments[3]) in trail["problems"][0]
 
 
-def test_sources_missing_are_not_applicable_never_passed(tmp_path):
+def test_sources_missing_are_not_applicable_or_failed_never_passed(tmp_path):
     ops = tmp_path / "ops"
     ops.mkdir()
     backup_run(ops, "app-db", at(3))
@@ -290,7 +290,10 @@ def test_sources_missing_are_not_applicable_never_passed(tmp_path):
                                   env={"WATCHKEEPER_NOW": NOW}))
     statuses = {c["id"]: c["status"] for c in result["controls"]}
     assert {c for c, s in statuses.items() if s == "pass"} == {"SOC2-A1.2", "ISO27001-A.8.13"}
-    assert all(s == "not_applicable" for c, s in statuses.items() if c not in ("SOC2-A1.2", "ISO27001-A.8.13"))
+    # a job backed up but never restored (no verification, no drill) fails the recovery controls instead
+    recovery = {"SOC2-CC7.4", "SOC2-A1.3", "ISO27001-A.5.30"}
+    assert {c for c, s in statuses.items() if s == "fail"} == recovery
+    assert all(s == "not_applicable" for c, s in statuses.items() if c not in {"SOC2-A1.2", "ISO27001-A.8.13"} | recovery)
     reasons = {c["id"]: c["reason"] for c in result["controls"]}
     assert "no audit trail configured" in reasons["SOC2-CC7.2"] and "no security audit" in reasons["SOC2-CC6.1"]
     assert "not applicable: retention" in reasons["SOC2-A1.2"]

@@ -68,10 +68,10 @@ def check_restore_verification(facts, jobs, kpis, period_end):
     target, max_age = kpis["restore_verification_pct"], kpis["restore_verification_max_age_days"]
     check = new_check(ct.RESTORE_VERIFICATION, facts, target)
     check["kpi"]["max_age_days"] = max_age
-    if not facts.get("present"):
-        return not_applicable(check, "no restore verification record in %s" % facts.get("source"))
     if not jobs:
         return not_applicable(check, "no backup job to cover")
+    if not facts.get("present"):  # backups without any proof of restore: the control is not met, not inapplicable
+        return finish(check, FAIL, "%d backup job(s) and no restore verification record in %s" % (len(jobs), facts.get("source")))
     good = 0
     for job in jobs:
         entry = (facts.get("jobs") or {}).get(job) or {}
@@ -102,10 +102,10 @@ def check_dr_drill(facts, jobs, kpis, period_end):
     target, max_age = kpis["dr_drill_pct"], kpis["dr_drill_max_age_days"]
     check = new_check(ct.DR_DRILL, facts, target)
     check["kpi"]["max_age_days"] = max_age
-    if not facts.get("present"):
-        return not_applicable(check, "no drill report in %s" % facts.get("source"))
     if not jobs:
         return not_applicable(check, "no backup job to cover")
+    if not facts.get("present"):  # backups never restored in a drill: the control is not met, not inapplicable
+        return finish(check, FAIL, "%d backup job(s) and no drill report in %s" % (len(jobs), facts.get("source")))
     drills = facts.get("drills") or []
     for path in facts.get("unreadable") or []:
         check["problems"].append("unreadable drill report %s" % path)

@@ -256,3 +256,12 @@ def test_unreadable_maintenance_windows_fail():
     facts = {"present": True, "error": "cannot read the maintenance windows in /m: bad JSON", "windows": [], "kpi": None}
     check = ops.check_maintenance(ev.new_check(ct.MAINTENANCE, facts, 95.0), facts, KPIS)
     assert check["status"] == "fail" and check["problems"] == [facts["error"]]
+
+
+@pytest.mark.parametrize("check_fn, what", [(ev.check_restore_verification, "restore verification record"),
+                                            (ev.check_dr_drill, "drill report")])
+def test_backups_without_any_restore_proof_fail_and_no_jobs_is_not_applicable(check_fn, what):
+    missing = {"present": False, "source": "/ops/x"}
+    check = check_fn(missing, JOBS, KPIS, END)
+    assert check["status"] == "fail" and check["reason"] == "2 backup job(s) and no %s in /ops/x" % what
+    assert check_fn(missing, [], KPIS, END)["status"] == "not_applicable"
