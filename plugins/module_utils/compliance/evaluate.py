@@ -64,14 +64,25 @@ def _age_days(later, earlier):
     return round((clock.parse_time(later) - clock.parse_time(earlier)).total_seconds() / 86400.0, 1)
 
 
-def check_restore_verification(facts, jobs, kpis, period_end):
-    target, max_age = kpis["restore_verification_pct"], kpis["restore_verification_max_age_days"]
-    check = new_check(ct.RESTORE_VERIFICATION, facts, target)
+def _restore_proof_check(check_id, facts, jobs, kpis, prefix, what):
+    """A recency check of restore proofs: ``(check, decided)``; decided when there is no job or no proof at all
+    (backups without any proof of restore: the control is not met, not inapplicable)."""
+    target, max_age = kpis[prefix + "_pct"], kpis[prefix + "_max_age_days"]
+    check = new_check(check_id, facts, target)
     check["kpi"]["max_age_days"] = max_age
     if not jobs:
-        return not_applicable(check, "no backup job to cover")
-    if not facts.get("present"):  # backups without any proof of restore: the control is not met, not inapplicable
-        return finish(check, FAIL, "%d backup job(s) and no restore verification record in %s" % (len(jobs), facts.get("source")))
+        return not_applicable(check, "no backup job to cover"), True
+    if not facts.get("present"):
+        return finish(check, FAIL, "%d backup job(s) and no %s in %s" % (len(jobs), what, facts.get("source"))), True
+    return check, False
+
+
+def check_restore_verification(facts, jobs, kpis, period_end):
+    check, decided = _restore_proof_check(ct.RESTORE_VERIFICATION, facts, jobs, kpis, "restore_verification",
+                                          "restore verification record")
+    if decided:
+        return check
+    target, max_age = kpis["restore_verification_pct"], kpis["restore_verification_max_age_days"]
     good = 0
     for job in jobs:
         entry = (facts.get("jobs") or {}).get(job) or {}
@@ -99,13 +110,10 @@ def check_restore_verification(facts, jobs, kpis, period_end):
 
 
 def check_dr_drill(facts, jobs, kpis, period_end):
+    check, decided = _restore_proof_check(ct.DR_DRILL, facts, jobs, kpis, "dr_drill", "drill report")
+    if decided:
+        return check
     target, max_age = kpis["dr_drill_pct"], kpis["dr_drill_max_age_days"]
-    check = new_check(ct.DR_DRILL, facts, target)
-    check["kpi"]["max_age_days"] = max_age
-    if not jobs:
-        return not_applicable(check, "no backup job to cover")
-    if not facts.get("present"):  # backups never restored in a drill: the control is not met, not inapplicable
-        return finish(check, FAIL, "%d backup job(s) and no drill report in %s" % (len(jobs), facts.get("source")))
     drills = facts.get("drills") or []
     for path in facts.get("unreadable") or []:
         check["problems"].append("unreadable drill report %s" % path)
