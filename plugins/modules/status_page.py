@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 ---
 module: status_page
-short_description: Publish the public status page (HTML, status.json and an RSS feed) from maintenance windows
+short_description: Publish the public status page (HTML, status.json and an RSS feed) from maintenance windows and public incidents
 version_added: 1.0.0
 description:
   - Renders a static, self-contained status page C(index.html), a C(status.json) shaped like Atlassian Statuspage's
@@ -37,6 +37,16 @@ options:
       - Windows scheduled for later, in progress, and ended or cancelled in the last 90 days are shown.
     type: list
     elements: dict
+  incidents:
+    description:
+      - Show the incidents of O(ops_state) (or O(ops_state_store)) that are marked public
+        (M(watchkeeper.ops.incident) O(watchkeeper.ops.incident#module:public=true)) - open ones, and those resolved
+        in the last 90 days - with their public fields only (title, status, components, public timeline entries),
+        scrubbed like the windows. An open public incident sets the page's indicator (SEV1 C(critical), SEV2
+        C(major), SEV3 C(minor)) and its components' status.
+      - With V(false), or when O(windows) is given, no incident is read.
+    type: bool
+    default: true
   components:
     description:
       - The components users know (C(API), C(Web app)); each is a name or a dict with C(name) and C(description). A
@@ -103,7 +113,7 @@ status:
   description:
     - The C(status.json) document (schema C(watchkeeper.ops/status-page) version 1) - C(page), C(status)
       (C(indicator), C(description)), C(components), C(active_maintenances), C(scheduled_maintenances),
-      C(past_maintenances) and C(history) (C(completed), C(on_time), C(within_window_pct) over 90 days).
+      C(past_maintenances), C(incidents), C(past_incidents) and C(history) (C(completed), C(on_time), C(within_window_pct) over 90 days).
   returned: always
   type: dict
 """
@@ -114,6 +124,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
+from ansible_collections.watchkeeper.ops.plugins.module_utils.incident import query as incident_query
+from ansible_collections.watchkeeper.ops.plugins.module_utils.incident.store import open_incidents
 from ansible_collections.watchkeeper.ops.plugins.module_utils.maintenance.args import COMMON, open_store
 from ansible_collections.watchkeeper.ops.plugins.module_utils.maintenance.publish import publish
 
@@ -122,6 +134,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             windows=dict(type="list", elements="dict"),
+            incidents=dict(type="bool", default=True),
             components=dict(type="list", elements="raw", default=[]),
             page=dict(type="dict", default={}, options=dict(
                 name=dict(type="str", default="Service status"),
@@ -140,15 +153,22 @@ def main():
     except ValueError:
         module.fail_json(msg="mode must be an octal string such as '0644', not %r" % (module.params["mode"],))
     windows = module.params["windows"]
+    incidents = []
     if windows is None:
         try:
             windows = open_store(module).all()
         except WatchkeeperError as exc:
             module.fail_json(msg="cannot read the maintenance windows: %s" % exc.describe())
+        if module.params["incidents"]:
+            try:
+                store = open_incidents(module.params["ops_state"], module.params.get("ops_state_store"))
+                incidents = [incident_query.public_view(doc) for doc in store.all()]
+            except WatchkeeperError as exc:
+                module.fail_json(msg="cannot read the incidents: %s" % exc.describe())
     try:
         result = publish(module.params["dest"], windows, module.params["components"], clock.now(),
                          page=module.params["page"], hostnames=module.params["hostnames"],
-                         check_mode=module.check_mode, mode=mode)
+                         check_mode=module.check_mode, mode=mode, incidents=[i for i in incidents if i])
     except (OSError, ValueError, KeyError) as exc:
         module.fail_json(msg="cannot publish the status page to %s: %s" % (module.params["dest"], exc))
     module.exit_json(**result)

@@ -95,3 +95,31 @@ def test_bad_input_is_refused_clearly(scratch):
     single = run_module("watchkeeper.ops.incident", {"id": "inc-y", "state": "open", "title": "t", "severity": "P1",
                                                      "ops_state": scratch})
     assert single["failed"] and "value of severity must be one of: SEV1, SEV2, SEV3" in single["msg"]
+
+
+def test_public_incidents_reach_the_status_page_with_public_fields_only(scratch, tmp_path):
+    web = str(tmp_path / "www")
+    res = run_tasks([
+        task("incident", dict(id="inc-it-api", state="open", title="API errors", severity="SEV2", components=["API"],
+                              public=True, summary="private: pool exhausted on api-7", ops_state=scratch,
+                              entry={"text": "We are looking into API errors.", "public": True}), "2026-12-05T10:00:00Z"),
+        task("incident", dict(id="inc-it-hidden", state="open", title="Disk on db-3", severity="SEV1",
+                              components=["Billing"], ops_state=scratch), "2026-12-05T10:01:00Z"),
+        task("status_page", dict(ops_state=scratch, dest=web, components=["API", "Billing"]), "2026-12-05T10:02:00Z"),
+        task("incident", dict(id="inc-it-api", state="resolved", ops_state=scratch,
+                              entry={"text": "Fixed.", "public": True}), "2026-12-05T10:40:00Z"),
+        task("status_page", dict(ops_state=scratch, dest=web, components=["API", "Billing"]), "2026-12-05T10:41:00Z"),
+        task("status_page", dict(ops_state=scratch, dest=web + "-plain", components=["API"], incidents=False),
+             "2026-12-05T10:42:00Z"),
+    ])
+    assert not any(r.get("failed") for r in res), res
+    during, after, without = res[2]["status"], res[4]["status"], res[5]["status"]
+    assert during["status"]["indicator"] == "major" and [i["id"] for i in during["incidents"]] == ["inc-it-api"]
+    assert dict((c["name"], c["status"]) for c in during["components"]) == {
+        "API": "partial_outage", "Billing": "operational"}
+    assert [u["text"] for u in during["incidents"][0]["updates"]] == ["We are looking into API errors."]
+    with open(os.path.join(web, "index.html")) as handle:
+        page = handle.read()
+    assert "inc-it-api" in page and "Fixed." in page and "inc-it-hidden" not in page and "pool exhausted" not in page
+    assert after["incidents"] == [] and [i["id"] for i in after["past_incidents"]] == ["inc-it-api"]
+    assert after["status"]["indicator"] == "none" and without["past_incidents"] == []

@@ -27,8 +27,9 @@ def own_hostnames():
     return sorted(names)
 
 
-def render(windows, components, now, page=None, hostnames=()):
-    doc = status_page.summary(windows, components, now, page=page, hostnames=list(hostnames) + own_hostnames())
+def render(windows, components, now, page=None, hostnames=(), incidents=()):
+    doc = status_page.summary(windows, components, now, page=page, hostnames=list(hostnames) + own_hostnames(),
+                              incidents=incidents)
     return doc, {"index.html": status_html.render(doc), "status.json": json.dumps(doc, indent=2) + "\n",
                  "feed.rss": status_page.rss(doc)}
 
@@ -47,9 +48,10 @@ def _current(dest):
         return None
 
 
-def publish(dest, windows, components, now, page=None, hostnames=(), check_mode=False, mode=0o644):
-    """Returns ``{"changed", "files", "status"}``; raises OSError when the web root cannot be written."""
-    doc, files = render(windows, components, now, page=page, hostnames=hostnames)
+def publish(dest, windows, components, now, page=None, hostnames=(), check_mode=False, mode=0o644, incidents=()):
+    """Returns ``{"changed", "files", "status"}``; raises OSError when the web root cannot be written.
+    ``incidents``: public incident views (``incident.query.public_view``)."""
+    doc, files = render(windows, components, now, page=page, hostnames=hostnames, incidents=incidents)
     current = _current(dest)
     missing = [name for name in FILES if not os.path.exists(os.path.join(dest, name))]
     changed = bool(missing) or current is None or _comparable(current) != _comparable(doc)

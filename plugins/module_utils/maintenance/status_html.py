@@ -24,6 +24,12 @@ section{background:#fff;border-radius:8px;padding:16px 20px;margin-top:16px;box-
 .banner{border-radius:8px;padding:14px 20px;font-weight:700;font-size:17px;color:#fff}
 .banner.none{background:#2f9e5b}
 .banner.maintenance{background:#3b6fd8}
+.banner.minor{background:#b7791f}
+.banner.major{background:#d9622b}
+.banner.critical{background:#c53030}
+.major_outage{color:#c53030}
+article.incident{border-color:#c53030}
+article.incident.resolved{border-color:#2f9e5b}
 table{border-collapse:collapse;width:100%}
 td{padding:7px 4px;border-bottom:1px solid #e3e7eb}
 td.state{text-align:right;font-weight:600}
@@ -41,7 +47,10 @@ code{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:13px;back
 """
 
 COMPONENT_LABEL = {"operational": "Operational", "degraded_performance": "Degraded performance",
-                   "partial_outage": "Read-only", "under_maintenance": "Under maintenance"}
+                   "partial_outage": "Partial outage", "under_maintenance": "Under maintenance",
+                   "major_outage": "Major outage"}
+INCIDENT_STATUS_LABEL = {"investigating": "Investigating", "identified": "Identified", "monitoring": "Monitoring",
+                         "resolved": "Resolved"}
 
 
 def _inline(text):
@@ -97,6 +106,26 @@ def _article(window):
     return "".join(parts)
 
 
+def _incident(incident):
+    status = incident["status"]
+    parts = ['<article class="incident %s" data-incident="%s" data-status="%s">' % (
+        html.escape(status), html.escape(incident["id"]), html.escape(status))]
+    parts.append("<h3>%s</h3>" % html.escape(incident["name"]))
+    parts.append('<div class="meta">%s &middot; since %s%s</div>' % (
+        html.escape(INCIDENT_STATUS_LABEL.get(status, status)), _when(incident["created_at"]),
+        (" &middot; affects " + html.escape(", ".join(incident["components"]))) if incident["components"] else ""))
+    for update in incident["updates"]:
+        parts.append('<p class="update"><span class="meta">%s</span> %s</p>'
+                     % (_when(update["at"]), html.escape(update["text"])))
+    parts.append("</article>")
+    return "".join(parts)
+
+
+def _incidents(ident, title, incidents, empty):
+    body = "".join(_incident(i) for i in incidents) or '<p class="empty">%s</p>' % html.escape(empty)
+    return '<section id="%s"><h2>%s</h2>%s</section>' % (ident, html.escape(title), body)
+
+
 def _section(ident, title, windows, empty):
     body = "".join(_article(w) for w in windows) or '<p class="empty">%s</p>' % html.escape(empty)
     return '<section id="%s"><h2>%s</h2>%s</section>' % (ident, html.escape(title), body)
@@ -122,10 +151,13 @@ def render(doc):
                                                           html.escape(doc["status"]["description"])),
         '<section id="components"><h2>Components</h2><table>%s</table></section>' % (
             rows or '<tr><td class="empty">No components listed.</td></tr>'),
+        _incidents("incidents", "Current incidents", doc.get("incidents") or [], "No current incidents."),
         _section("active", "Maintenance in progress", doc["active_maintenances"], "No maintenance in progress."),
         _section("upcoming", "Scheduled maintenance", doc["scheduled_maintenances"], "No maintenance scheduled."),
         _section("history", "Past maintenance (last %d days)" % history["days"], doc["past_maintenances"],
                  "No maintenance in the last %d days." % history["days"]),
+        _incidents("past-incidents", "Past incidents (last %d days)" % history["days"], doc.get("past_incidents") or [],
+                   "No incidents in the last %d days." % history["days"]),
         '<footer><p id="kpi">%s</p><p>Updated %s &middot; <a href="status.json">status.json</a> &middot; '
         '<a href="feed.rss">RSS</a></p></footer>' % (html.escape(kpi), _when(page["updated_at"])),
         "</main></body></html>\n",

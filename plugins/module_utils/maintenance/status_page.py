@@ -30,6 +30,13 @@ STATUS_LABEL = {"scheduled": "Scheduled", "in_progress": "In progress", "verifyi
 IMPACT_LABEL = {"none": "No impact expected", "degraded": "Degraded performance", "read_only": "Read-only mode",
                 "full_outage": "Service unavailable"}
 ACTIVE = ("in_progress", "verifying")
+# Public incidents (``incident.query.public_view``): Statuspage's indicator and component vocabulary.
+INCIDENT_INDICATOR = {"SEV1": ("critical", "Major outage"), "SEV2": ("major", "Partial outage"),
+                      "SEV3": ("minor", "Degraded performance")}
+INCIDENT_COMPONENT = {"SEV1": "major_outage", "SEV2": "partial_outage", "SEV3": "degraded_performance"}
+SEVERITY_RANK = {"SEV1": 3, "SEV2": 2, "SEV3": 1}
+COMPONENT_RANK = {"operational": 0, "under_maintenance": 1, "degraded_performance": 2, "partial_outage": 3,
+                  "major_outage": 4}
 
 
 def _ipv6(match):
@@ -86,8 +93,19 @@ def _public_window(window, scrub):
     return public
 
 
-def summary(windows, components, now, page=None, hostnames=()):
-    """The ``status.json`` document. ``components`` = ``[{"name", "description"}]`` (or names)."""
+def _public_incident(incident, scrub):
+    """A public incident view (``incident.query.public_view``) with its texts scrubbed."""
+    return {"id": incident["id"], "name": scrub(incident.get("title")), "status": incident.get("status"),
+            "severity": incident.get("severity"), "components": [scrub(c) for c in incident.get("components") or []],
+            "created_at": incident.get("opened_at"), "updated_at": incident.get("updated_at") or incident.get("opened_at"),
+            "resolved_at": incident.get("resolved_at"),
+            "updates": [{"at": u["at"], "text": scrub(u["text"]), "status": u.get("status")}
+                        for u in sorted(incident.get("updates") or [], key=lambda u: u["at"], reverse=True)]}
+
+
+def summary(windows, components, now, page=None, hostnames=(), incidents=()):
+    """The ``status.json`` document. ``components`` = ``[{"name", "description"}]`` (or names); ``incidents`` =
+    public incident views (``incident.query.public_view``; None entries, the private incidents, are skipped)."""
     scrub = Scrubber(hostnames)
     page = dict(page or {})
     horizon = now - datetime.timedelta(days=HISTORY_DAYS)
@@ -100,6 +118,12 @@ def summary(windows, components, now, page=None, hostnames=()):
     active.sort(key=lambda w: w["scheduled_for"] or "")
     upcoming.sort(key=lambda w: w["scheduled_for"] or "")
     past.sort(key=lambda w: w["scheduled_for"] or "", reverse=True)
+    shown = [_public_incident(i, scrub) for i in incidents or () if i and i.get("id")]
+    open_incidents = sorted((i for i in shown if i["status"] != "resolved"),
+                            key=lambda i: (-SEVERITY_RANK.get(i["severity"], 0), i["created_at"] or ""))
+    past_incidents = sorted((i for i in shown if i["status"] == "resolved" and
+                             (_time(i["resolved_at"] or i["updated_at"]) or now) >= horizon),
+                            key=lambda i: i["created_at"] or "", reverse=True)
 
     comps = []
     for comp in components or []:
@@ -109,8 +133,14 @@ def summary(windows, components, now, page=None, hostnames=()):
         for window in active:
             if name in window["components"] and window["impact"] != "none":
                 status = COMPONENT_STATUS.get(window["impact"], "under_maintenance")
+        for incident in open_incidents:
+            worse = INCIDENT_COMPONENT.get(incident["severity"], "degraded_performance")
+            if name in incident["components"] and COMPONENT_RANK[worse] > COMPONENT_RANK.get(status, 0):
+                status = worse
         comps.append({"name": name, "description": scrub(comp.get("description") or ""), "status": status})
-    if active:
+    if open_incidents:
+        indicator, description = INCIDENT_INDICATOR.get(open_incidents[0]["severity"], ("minor", "Incident"))
+    elif active:
         indicator, description = "maintenance", "Maintenance in progress"
     elif upcoming:
         indicator, description = "none", "All systems operational, maintenance scheduled"
@@ -124,6 +154,8 @@ def summary(windows, components, now, page=None, hostnames=()):
                  "time_zone": page.get("time_zone") or "UTC", "updated_at": clock.isoformat(now)},
         "status": {"indicator": indicator, "description": description},
         "components": comps,
+        "incidents": open_incidents,
+        "past_incidents": past_incidents,
         "active_maintenances": active,
         "scheduled_maintenances": upcoming,
         "past_maintenances": past,
