@@ -4,21 +4,23 @@
 
 
 class ModuleDocFragment(object):
-    """Where maintenance windows live: the twin of C(COMMON) in plugins/module_utils/maintenance/args.py."""
+    """Where maintenance windows, incidents and approvals live: the twin of C(COMMON) in
+    plugins/module_utils/maintenance/args.py."""
 
     DOCUMENTATION = r'''
 options:
   ops_state:
     description:
       - The ops_state directory shared by every controller and AWX node (an NFS mount, for example).
-      - Windows are stored in C(<ops_state>/maintenance/windows/<id>.json), delivery records in
-        C(<ops_state>/maintenance/deliveries/).
+      - Maintenance windows are stored in C(<ops_state>/maintenance/windows/<id>.json), delivery records in
+        C(<ops_state>/maintenance/deliveries/), incidents in C(<ops_state>/incidents/), approvals in
+        C(<ops_state>/approvals/).
       - Ignored when O(ops_state_store) is set.
     type: path
     default: /var/lib/watchkeeper
   ops_state_store:
     description:
-      - Keep the windows in a bucket instead (the same layout under O(ops_state_store.prefix)). Claims use the
+      - Keep this state in a bucket instead (the same layout under O(ops_state_store.prefix)). Claims use the
         store's conditional writes (S3 C(If-None-Match), GCS C(if_generation_match=0)), so several nodes can share it.
     type: dict
     suboptions:
