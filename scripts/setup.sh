@@ -19,6 +19,13 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# ansible-rulebook (the collection's EDA rulebook, extensions/eda) runs Drools through jpy on a Java >= 17 runtime:
+# Debian's default JRE (17 on Debian 12, 21 on Debian 13), installed only when no java >= 17 is on PATH. ansible-rulebook
+# finds JAVA_HOME itself from that java (java.home) when JAVA_HOME is unset.
+java_major=$( (java -XshowSettings:properties -version 2>&1 || true) | sed -n 's/^ *java.specification.version = //p' | head -n1 | cut -d. -f1)
+if ! [[ "$java_major" =~ ^[0-9]+$ ]] || ((java_major < 17)); then
+  missing+=(default-jre-headless)
+fi
 if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -31,6 +31,7 @@ ARMOR_HEADER = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
 # Any armored block is key *text*, never a path: a pasted private key must reach the secret-key
 # check below (and be refused), not an error message that would print it.
 ARMOR_ANY = "-----BEGIN PGP "
+PRIVATE_ARMOR = "-----BEGIN PGP PRIVATE KEY BLOCK-----"
 
 
 def gpg_version(gpg_path="gpg"):
@@ -160,6 +161,11 @@ def _import_recipients(spec, home, gpg_path):
     imported = []
     for source in sources:
         text = read_key_source(source)
+        # Refused before the import as well: gpg imports a secret key's secret part through gpg-agent, and when the
+        # agent cannot start (a loaded or locked-down host) only the public part lands and the check below sees none.
+        if PRIVATE_ARMOR in (text.decode("latin-1") if isinstance(text, bytes) else str(text)):
+            raise CryptoError("%s contains a PRIVATE key; give only public keys (gpg --armor --export FINGERPRINT) "
+                              "so backup hosts cannot read backups" % key_label(source), step="encryption")
         res = gpg.import_keys(text)
         if not res.fingerprints:
             raise CryptoError("no OpenPGP public key found in %s" % key_label(source), step="encryption")

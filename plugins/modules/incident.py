@@ -162,7 +162,6 @@ EXAMPLES = r'''
     public: true
     entry: {text: "The database is back; all requests are served again.", public: true}
     ops_state: /srv/nfs/watchkeeper
-
 '''
 
 RETURN = r'''

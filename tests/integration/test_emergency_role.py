@@ -93,8 +93,7 @@ def test_guard_health_gate_and_timeline_fallbacks(tmp_path):
                      emergency_ops_state="/proc/wk-cannot-write", emergency_timeline_text="lost"),
              include("health", "must pass", emergency_health_url=health.base + "/broken", emergency_health_timeout=2,
                      emergency_health_interval=1),
-             {"name": "never reached", "ansible.builtin.debug": {"msg": "after the gate"}},
-         ]},
+             {"name": "never reached", "ansible.builtin.debug": {"msg": "after the gate"}}]},
     ]
     path = tmp_path / "play.yml"
     path.write_text(json.dumps(playbook))
@@ -114,8 +113,8 @@ def test_guard_health_gate_and_timeline_fallbacks(tmp_path):
     assert [r.get("failed", False) for r in failed if not r.get("skipped")] == [True]
     assert "h3 is not healthy after" in [r for r in failed if r.get("failed")][0]["msg"]
     assert ("never reached", "h3") not in results
-    warnings = [r["msg"] for r in results.get(("Warn that the incident record could not be written (the emergency "
-                                                "action goes on)", "h3"), []) if not r.get("skipped")]
+    warn_task = "Warn that the incident record could not be written (the emergency action goes on)"
+    warnings = [r["msg"] for r in results.get((warn_task, "h3"), []) if not r.get("skipped")]
     assert len(warnings) == 1 and '"lost" could not be added to incident inc-role' in warnings[0]
 
     doc = run_module("watchkeeper.ops.incident_info", {"id": "inc-role", "ops_state": ops})["incident"]
