@@ -33,7 +33,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads only. In check mode the pack verdicts are not recorded in O(ops_state); everything else is the same.
+    details: Reads only. In check mode the pack verdicts and the sweep record are not written in O(ops_state); everything else is the same.
   diff_mode:
     support: none
   platform:
@@ -85,6 +85,7 @@ options:
         verdict of every shared pack this run read is recorded in C(<ops_state>/integrity/<job>.json) (not in check
         mode), and the next incremental backup of the job does not reuse a pack whose last sweep failed in any
         destination, and reads those files again into a new pack instead (RV(pack_record)).
+      - When set, the outcome of each destination is also kept as the job's last sweep (RV(sweep_record)).
       - Unset, nothing is written.
     type: path
   fail_on_bad:
@@ -268,6 +269,13 @@ pack_record:
       when no shared pack was read.
   returned: always
   type: str
+sweep_record:
+  description:
+    - Path of the job's last-sweep record C(<ops_state>/integrity/<job>.sweep.json) (each destination's status
+      V(passed), V(damaged) or V(failed), the bad backups and the reason), read by M(watchkeeper.ops.ops_dashboard);
+      null when O(ops_state) is unset or in check mode.
+  returned: always
+  type: str
 checked_at:
   description: The time the slot was computed for (UTC).
   returned: always
@@ -412,8 +420,16 @@ def main():
             record = integrity_record.record(module.params["ops_state"], job, clock.isoformat(clock.now()), verdicts)
         except OSError as exc:
             failures.append("the sweep's pack verdicts could not be recorded in %s: %s" % (module.params["ops_state"], exc))
+    sweep_record = None
+    if module.params["ops_state"] and not module.check_mode:
+        try:
+            sweep_record = integrity_record.record_sweep(
+                module.params["ops_state"], job, clock.isoformat(now),
+                dict((name, integrity_record.sweep_summary(out)) for name, out in destinations.items()))
+        except OSError as exc:
+            failures.append("the sweep's outcome could not be recorded in %s: %s" % (module.params["ops_state"], exc))
     result = dict(changed=False, passed=not failures and not bad_backups, job=job, destinations=destinations,
-                  pack_record=record,
+                  pack_record=record, sweep_record=sweep_record,
                   bad_backups=bad_backups, good_restore_points=points, subset=run, checked_at=clock.isoformat(now))
     reasons = list(failures)
     if module.params["fail_on_bad"]:

@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, watchkeeper.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The dashboards' inputs, read from the collection's own records (the only I/O before rendering).
+
+* each job's backups in each destination: ``catalog.read`` (the listing ``backup_info`` does, with its manifest
+  cache), one thread per job and destination; a destination that cannot be listed is "unreachable" with the reason;
+* each job's last integrity sweep: ``<ops_state>/integrity/<job>.sweep.json`` (``backup_integrity``);
+* maintenance windows and incidents: the versioned stores in ``ops_state`` (directory or bucket);
+* drill reports: ``reports/dr_drill/<drill_id>/report.json`` in ``ops_state``;
+* health: ``<health_dir>/<host>/health-*.json`` snapshots (``health_facts``' format), plus this run's readings.
+
+Nothing here renders; ``model.build`` turns the facts into the dashboard document.
+"""
+
+import concurrent.futures
+import json
+import os
+
+from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog, clock, integrity_record
+from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
+from ansible_collections.watchkeeper.ops.plugins.module_utils.health import snapshots
+from ansible_collections.watchkeeper.ops.plugins.module_utils.incident.store import IncidentStore
+from ansible_collections.watchkeeper.ops.plugins.module_utils.maintenance.store import WindowStore
+from ansible_collections.watchkeeper.ops.plugins.module_utils.report import store as drill_store
+from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory import open_storage
+
+DRILL_PREFIX = drill_store.BASE + "/"
+MAX_DRILLS = 40
+TREND_POINTS = 288
+LISTING_THREADS = 8
+BACKUP_FIELDS = ("backup_id", "created_at", "completed_at", "valid", "problems", "sizes", "source")
+
+
+def _short(exc):
+    if isinstance(exc, WatchkeeperError):
+        return exc.describe()
+    return "%s: %s" % (type(exc).__name__, exc)
+
+
+def list_destination(job, spec, cache_dir):
+    """``{"name", "type", "reachable", "reason", "backups": [...newest first], "incomplete"}`` for one destination;
+    never raises: a destination that cannot be read is reported unreachable with the reason."""
+    out = {"name": spec.get("name") or spec.get("type"), "type": spec.get("type"), "reachable": True, "reason": None,
+           "backups": [], "incomplete": 0}
+    storage = None
+    try:
+        storage = open_storage(dict(spec, name=out["name"]))
+        found = catalog.read(storage, job, validate=True, cache_dir=cache_dir or None)
+        out["backups"] = [dict((k, b.get(k)) for k in BACKUP_FIELDS) for b in found.backups]
+        out["incomplete"] = len(found.incomplete or [])
+    except Exception as exc:  # pylint: disable=broad-except  # one destination never stops the others
+        out.update(reachable=False, reason=_short(exc))
+    finally:
+        if storage is not None:
+            try:
+                storage.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+    return out
+
+
+def list_backups(jobs, cache_dir, threads=LISTING_THREADS):
+    """``{job name: [destination listing, ...]}`` in the order of each job's destinations."""
+    tasks = [(job["name"], spec) for job in jobs for spec in job.get("destinations") or []]
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(threads, len(tasks) or 1))) as pool:
+        futures = [pool.submit(list_destination, name, spec, cache_dir) for name, spec in tasks]
+        for (name, _spec), future in zip(tasks, futures):
+            results.setdefault(name, []).append(future.result())
+    for job in jobs:
+        results.setdefault(job["name"], [])
+    return results
+
+
+def sweeps(ops_state, jobs):
+    """``{job: last-sweep record or None}`` (only with a local ``ops_state`` directory)."""
+    if not ops_state:
+        return dict((job["name"], None) for job in jobs)
+    return dict((job["name"], integrity_record.last_sweep(ops_state, job["name"])) for job in jobs)
+
+
+def windows(storage):
+    return WindowStore(storage).all()
+
+
+def incidents(storage):
+    return IncidentStore(storage).all()
+
+
+def drills(storage, limit=MAX_DRILLS):
+    """The newest ``limit`` drill reports (full documents), newest first; unreadable ones are skipped."""
+    keys = sorted((info.key for info in storage.list(DRILL_PREFIX) if info.key.endswith("/report.json")), reverse=True)
+    out = []
+    for key in keys:
+        if len(out) >= limit:
+            break
+        try:
+            doc = json.loads(storage.get_bytes(key, max_bytes=32 * 1024 * 1024).decode("utf-8"))
+        except (WatchkeeperError, ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(doc, dict) and doc.get("drill_id") and doc.get("finished_at"):
+            out.append(doc)
+    out.sort(key=lambda d: clock.parse_time(d["finished_at"]), reverse=True)
+    return out
+
+
+def runbooks(storage, report):
+    """``{job: markdown bytes}`` of the by-hand runbooks stored with ``report`` (the newest drill)."""
+    out = {}
+    for name in sorted((report.get("files") or {})):
+        if name.startswith("runbooks/") and name.endswith(".md"):
+            try:
+                key = "%s%s/%s" % (DRILL_PREFIX, report["drill_id"], name)
+                out[name[len("runbooks/"):-len(".md")]] = storage.get_bytes(key, max_bytes=4 * 1024 * 1024)
+            except WatchkeeperError:
+                continue
+    return out
+
+
+def _point(doc):
+    host = doc.get("host") or {}
+    mounts = [m for m in host.get("mounts") or [] if m.get("used_percent") is not None]
+    worst = max(mounts, key=lambda m: m["used_percent"]) if mounts else None
+    return {"time": doc.get("time"), "status": doc.get("status"), "cpu": host.get("cpu_percent"),
+            "memory": (host.get("memory") or {}).get("percent"),
+            "disk": worst["used_percent"] if worst else None, "disk_mount": worst["mount"] if worst else None,
+            "reasons": list(doc.get("reasons") or [])}
+
+
+def record_health(health_dir, readings, now, keep=TREND_POINTS):
+    """Store this run's ``health_facts`` results (``{host: health}``) as snapshots; returns the hosts written."""
+    written = []
+    for host, health in sorted((readings or {}).items()):
+        if not isinstance(health, dict) or not health.get("host"):
+            continue
+        doc = {"time": now, "status": health.get("status"), "host": health["host"], "reasons": health.get("reasons") or []}
+        snapshots.write(os.path.join(health_dir, _safe(host)), now, doc, keep=keep)
+        written.append(host)
+    return written
+
+
+def _safe(host):
+    return "".join(c if c.isalnum() or c in "-._" else "_" for c in str(host)) or "_"
+
+
+def health(health_dir, points=TREND_POINTS):
+    """``{host: [point, ...oldest first]}`` from the snapshots under ``health_dir`` (one directory per host)."""
+    out = {}
+    if not health_dir or not os.path.isdir(health_dir):
+        return out
+    for host in sorted(os.listdir(health_dir)):
+        directory = os.path.join(health_dir, host)
+        if not os.path.isdir(directory):
+            continue
+        series = []
+        for name in snapshots.list_snapshots(directory)[-points:]:
+            try:
+                with open(os.path.join(directory, name)) as handle:
+                    series.append(_point(json.load(handle)))
+            except (OSError, ValueError, AttributeError):
+                continue
+        if series:
+            out[host] = series
+    return out
