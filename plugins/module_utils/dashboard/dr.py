@@ -42,7 +42,8 @@ def objectives(jobs, backups, drills):
                "rto_achieved_s": rto_s, "rto_achieved": _human(rto_s) if rto_s is None or rto_s >= 60 else "%.1f s" % rto_s,
                "drill_id": (drill or {}).get("drill_id"), "tested_at": (drill or {}).get("finished_at"),
                "current_rpo_s": by_job.get(job["name"], {}).get("age_s"),
-               "current_rpo": _human(by_job.get(job["name"], {}).get("age_s"))}
+               "current_rpo": _human(by_job.get(job["name"], {}).get("age_s")),
+               "current_rpo_status": by_job.get(job["name"], {}).get("rpo_status") or "no backup"}
         if entry is None:
             row["rpo_verdict"] = row["rto_verdict"] = "not tested"
         else:

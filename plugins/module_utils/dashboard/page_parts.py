@@ -28,7 +28,10 @@ list-style:none;padding:0;margin:0}.actions li{border:1px solid #d9dde2;border-r
 .button{display:inline-block;background:#0b3d91;color:#fff;padding:4px 10px;border-radius:4px;font-weight:600;
 text-decoration:none}.muted{color:var(--mute)}#stale{background:var(--critbg);color:var(--crit);border:2px solid var(--crit);
 padding:8px 12px;font-weight:700}svg.trend{vertical-align:middle}ul.reasons{margin:.3rem 0;padding-left:1.2rem}
-@media (max-width:600px){th,td{padding:4px 5px}body{font-size:14px}}
+@media (max-width:640px){body{font-size:14px}.table-wrap table,.table-wrap tbody,.table-wrap tr,.table-wrap th,
+.table-wrap td{display:block;width:auto}.table-wrap thead{display:none}.table-wrap tr{border-bottom:2px solid #c9ced4;
+padding:4px 0}.table-wrap th,.table-wrap td{border:0;padding:2px 4px;background:none}
+.table-wrap td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:var(--mute)}}
 """
 
 SCRIPT = """
@@ -113,8 +116,19 @@ def button(link, extra_label=None):
     return '<span data-action="%s">%s</span>' % (e(link["key"]), body)
 
 
+def _label_cells(row, headers):
+    """``data-label`` on each ``<td>`` (the column's header), shown before the value when a phone stacks the cells."""
+    parts = row.split("<td")
+    out = [parts[0]]
+    for index, part in enumerate(parts[1:]):
+        label = headers[index + 1] if index + 1 < len(headers) else ""
+        out.append(' data-label="%s"%s' % (e(label), part) if part[:1] in (">", " ") else part)
+    return "<td".join(out)
+
+
 def table(caption, headers, rows, section_id=None):
     head = "".join('<th scope="col">%s</th>' % e(h) for h in headers)
+    rows = [_label_cells(row, headers) for row in rows]
     return ('<div class="table-wrap" tabindex="0" role="region" aria-label="%s"%s><table><caption class="muted">%s</caption>'
             '<thead><tr>%s</tr></thead><tbody>%s</tbody></table></div>'
             % (e(caption), ' id="%s"' % e(section_id) if section_id else "", e(caption), head, "".join(rows)))
@@ -127,10 +141,10 @@ def layout(doc, current, body):
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta http-equiv="Content-Security-Policy" content="%s">'
-            '<meta http-equiv="refresh" content="300"><title>%s</title><style>%s</style></head>'
+            '<title>%s</title><style>%s</style></head>'
             '<body data-generated-at="%s" data-stale-after-s="%d">'
             '<header><nav aria-label="Dashboards"><ul>%s</ul></nav><h1>%s</h1>'
-            '<p id="generated" class="muted">Generated %s by watchkeeper.ops; regenerated every few minutes.</p>'
+            '<p id="generated" class="muted">Generated %s by watchkeeper.ops; regenerated every few minutes (reload for the newest).</p>'
             '<div id="stale" role="alert" hidden></div></header><main>%s</main>'
             '<footer><p class="muted">Every state is shown as a word and a colour. Times are UTC unless marked.</p></footer>'
             '<script>%s</script></body></html>\n'

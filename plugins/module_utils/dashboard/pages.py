@@ -129,10 +129,13 @@ def dr(doc):
                 % (e(o["job"]), e(o["job"]), field("rpo_target", o["rpo_target"]), field("rpo_achieved", o["rpo_achieved"]),
                    badge(o["rpo_verdict"], field="rpo_verdict"), field("rto_target", o["rto_target"]),
                    field("rto_achieved", o["rto_achieved"]), badge(o["rto_verdict"], field="rto_verdict"),
-                   field("current_rpo", o["current_rpo"])) for o in rec["objectives"]]
+                   "%s %s" % (field("current_rpo", o["current_rpo"]),
+                              badge("ok" if o["current_rpo_status"] == "within RPO" else "critical", o["current_rpo_status"],
+                                    field="current_rpo_status"))) for o in rec["objectives"]]
     objectives = ('<section id="objectives" aria-labelledby="h-obj"><h2 id="h-obj">Recovery objectives</h2>%s</section>'
-                  % table("Objectives and the values achieved in the newest drill of each job",
-                          ["Job", "RPO target", "RPO achieved", "RPO", "RTO target", "RTO achieved", "RTO", "Newest backup age"], obj_rows))
+                  % table("Objectives, the values achieved in the newest drill of each job, and the data at risk now",
+                          ["Job", "RPO target", "RPO in the last drill", "Drill RPO", "RTO target", "RTO in the last drill", "Drill RTO",
+                           "Newest backup now"], obj_rows))
     dest_rows = ['<tr data-destination="%s"><th scope="row">%s</th><td>%s</td><td>%s</td><td>%s</td></tr>'
                  % (e(d["name"]), e(d["name"]), e(d["type"]), badge(d["status"], field="status"),
                     field("reason", "; ".join(d["reasons"]) or "newest copies within their RPO, last sweep clean"))
