@@ -90,6 +90,7 @@ cat <<EOF
                                   (never given to the backup)
   job locks, incremental index    $DEMO/state
   drill report (open in a browser) ${report}/report.html  (and report.json, runbooks/<job>.md)
+  dashboards (open in a browser)   $DEMO/site/index.html, maintenance.html, dr.html (and dashboard.json)
   retention plan (dry run)        the table above; without --check, playbooks/retention.yml purges
   demo sources                    PostgreSQL demo_app on 127.0.0.1:$PGPORT, $DEMO/app.sqlite3, $DEMO/uploads
 
