@@ -13,8 +13,9 @@ log() { printf '==> %s\n' "$*"; }
 # 1. Debian packages (by name; versions are detected at run time).
 # docker.io and mmdebstrap: the project's own Docker Engine and the fleet images (scripts/wk_engine.py, wk_images.py).
 # prometheus: promtool, for the unit tests of the monitoring role's alert rules (its daemon is not started).
+# prometheus-alertmanager: started on loopback by the dashboards' alert test (no service is started by the package).
 APT_PACKAGES=(postgresql postgresql-client postgresql-contrib gnupg zstd sqlite3 jq git ca-certificates python3-venv shellcheck
-              chromium nginx redis-server docker.io mmdebstrap openssh-client prometheus)
+              chromium nginx redis-server docker.io mmdebstrap openssh-client prometheus prometheus-alertmanager)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,7 +13,8 @@ description:
     C(dashboard.json) (the same facts for other tools) into O(dest) or a storage location (O(destination)), from the
     collection's own records - each job's backups in each destination (listed like M(watchkeeper.ops.backup_info),
     with its manifest cache), the last integrity sweep (M(watchkeeper.ops.backup_integrity)), maintenance windows,
-    incidents and drill reports in O(ops_state), and health snapshots (M(watchkeeper.ops.health_facts)).
+    incidents and drill reports in O(ops_state), health snapshots (M(watchkeeper.ops.health_facts)) and, with
+    O(alertmanager_url), the alerts firing in Alertmanager.
   - Every non-green state carries its reason in words. Quick actions, window actions, emergency actions and recovery
     procedures are AWX / Automation Controller launch links when O(awx) names a job template for them, otherwise the
     exact C(ansible-playbook) command.
@@ -100,6 +101,12 @@ options:
       - Directory of the health snapshots, one subdirectory per host (C(health-*.json), the format
         M(watchkeeper.ops.health_facts) writes with its C(snapshot_dir)). Default C(<ops_state>/health_snapshots).
     type: path
+  alertmanager_url:
+    description:
+      - Alertmanager's base URL (for example V(http://mon1:9093)). Its firing alerts (active, not silenced, not
+        inhibited, API v2) are listed on the Operations page and count in the overall status (severity V(critical)
+        as critical, any other as warning). When it cannot be read, the status says so as a warning.
+    type: str
   thresholds:
     description:
       - "Traffic-light thresholds in percent, C({cpu|memory|disk: {warning, critical}}). Defaults CPU 80/95,
@@ -215,11 +222,12 @@ status:
 dashboard:
   description:
     - The C(dashboard.json) document (schema C(watchkeeper.ops/dashboard) v1) - C(status), C(actions), C(hosts),
-      C(backups), C(incidents), C(maintenance), C(dr), C(counts), C(generated_at), C(content_sha256).
+      C(backups), C(alerts), C(alerts_error), C(incidents), C(maintenance), C(dr), C(counts), C(generated_at),
+      C(content_sha256).
   returned: always
   type: dict
 timings:
-  description: Seconds spent reading the state, listing the destinations, reading health, rendering and publishing.
+  description: Seconds spent reading the state, listing the destinations, reading health and alerts, rendering and publishing.
   returned: always
   type: dict
 """
@@ -263,6 +271,7 @@ def main():
                 destinations=dict(type="list", elements="str", default=[]))),
             health=dict(type="dict", default={}),
             health_dir=dict(type="path"),
+            alertmanager_url=dict(type="str"),
             thresholds=dict(type="dict", default={}),
             awx=dict(type="dict", options=dict(url=dict(type="str"), api_path=dict(type="str", default="/api/v2/"),
                                                templates=dict(type="dict", default={}))),

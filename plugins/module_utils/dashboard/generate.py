@@ -91,13 +91,14 @@ def generate(params, now=None, check_mode=False):
     mark = time.monotonic()
     sweeps = sources.sweeps(ops_state if not params.get("ops_state_store") else params.get("integrity_dir"), jobs)
     health = sources.health(health_dir)
-    timings["health_s"] = round(time.monotonic() - mark, 3)
+    alerts, alerts_error = sources.alerts(params.get("alertmanager_url"))
+    timings["health_alerts_s"] = round(time.monotonic() - mark, 3)
     mark = time.monotonic()
     config = {"title": params.get("title"), "stale_after_s": stale_after_s, "thresholds": thresholds(params.get("thresholds")),
               "awx": params.get("awx") or None, "inventory": params.get("inventory"), "playbook_dir": params.get("playbook_dir"),
               "time_zone": params.get("time_zone"), "drill_interval_s": drill_interval_s,
               "kpi_target_pct": params.get("kpi_target_pct") or 95.0, "runbooks": sorted(runbooks)}
-    doc = model.build(config, jobs, listings, sweeps, windows, incidents, drills, health, now)
+    doc = model.build(config, jobs, listings, sweeps, windows, incidents, drills, health, now, alerts=alerts, alerts_error=alerts_error)
     rendered = pages.render(doc)
     timings["render_s"] = round(time.monotonic() - mark, 3)
     mark = time.monotonic()

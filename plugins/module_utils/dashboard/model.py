@@ -159,7 +159,17 @@ def host_row(name, series, now, thresholds, stale_after_s):
     return row
 
 
-def build(config, jobs, listings, sweeps, windows, incidents, drills, health, now):
+ALERT_LEVEL = {"critical": "critical", "page": "critical"}
+
+
+def alert_rows(alerts):
+    rows = []
+    for alert in sorted(alerts, key=lambda a: (ALERT_LEVEL.get(a["severity"], "warning") != "critical", a["name"], a["instance"] or "")):
+        rows.append(dict(alert, level=ALERT_LEVEL.get(alert["severity"], "warning")))
+    return rows
+
+
+def build(config, jobs, listings, sweeps, windows, incidents, drills, health, now, alerts=(), alerts_error=None):
     """The dashboard document. ``config``: title, stale_after_s, thresholds, awx, inventory, playbook_dir,
     time_zone, drill_interval_s, kpi_target_pct, runbooks (job names with a by-hand runbook in the site)."""
     thresholds = config.get("thresholds") or DEFAULT_THRESHOLDS
@@ -184,6 +194,15 @@ def build(config, jobs, listings, sweeps, windows, incidents, drills, health, no
     for inc in sorted(open_incidents, key=lambda i: (i.get("severity") or "SEV9", i.get("opened_at") or "")):
         levels.append(INCIDENT_LEVEL.get(inc.get("severity"), "warning"))
         reasons.append("incident %s (%s, %s): %s" % (inc.get("id"), inc.get("severity"), inc.get("status"), inc.get("title")))
+    firing = alert_rows(alerts)
+    for alert in firing:
+        levels.append(alert["level"])
+        reasons.append("alert %s firing%s since %s (%s)%s" % (
+            alert["name"], " on %s" % alert["instance"] if alert["instance"] else "", alert["since"], alert["severity"],
+            ": %s" % alert["summary"] if alert["summary"] else ""))
+    if alerts_error:
+        levels.append("warning")
+        reasons.append(alerts_error)
     levels.extend(maintenance["levels"])
     reasons.extend(maintenance["reasons"])
     levels.extend(recovery["levels"])
@@ -195,10 +214,12 @@ def build(config, jobs, listings, sweeps, windows, incidents, drills, health, no
         "status": {"level": level, "label": LABEL[level], "reasons": reasons},
         "actions": [link(key) for key in act.QUICK],
         "hosts": hosts, "thresholds": thresholds, "backups": backups,
+        "alerts": firing, "alerts_error": alerts_error,
         "incidents": [{"id": i.get("id"), "severity": i.get("severity"), "status": i.get("status"), "title": i.get("title"),
                        "opened_at": i.get("opened_at")} for i in open_incidents],
         "maintenance": dict((k, v) for k, v in maintenance.items() if k not in ("levels", "reasons")),
         "dr": dict((k, v) for k, v in recovery.items() if k not in ("levels", "reasons")),
         "counts": {"jobs": len(backups), "destinations": sum(len(b["destinations"]) for b in backups), "hosts": len(hosts),
-                   "windows": len(windows), "drills": len(drills), "open_incidents": len(open_incidents)},
+                   "windows": len(windows), "drills": len(drills), "open_incidents": len(open_incidents),
+                   "alerts": len(firing)},
     }

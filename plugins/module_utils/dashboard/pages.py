@@ -74,7 +74,16 @@ def index(doc):
             e(i["id"]), badge("critical" if i["severity"] == "SEV1" else "warning", i["severity"], field="severity"),
             field("title", i["title"]), field("state", i["status"])) for i in doc["incidents"])
         incidents = '<section id="incidents" aria-labelledby="h-inc"><h2 id="h-inc">Open incidents</h2><ul>%s</ul></section>' % items
-    return layout(doc, "index.html", overall + incidents + windows + actions + resources + backups)
+    alerts = ""
+    if doc["alerts"] or doc["alerts_error"]:
+        items = "".join('<li data-alert="%s">%s %s%s, since %s%s</li>' % (
+            e(a["name"]), badge(a["level"], a["severity"], field="severity"), field("name", a["name"]),
+            " on %s" % field("instance", a["instance"]) if a["instance"] else "", utc("since", a["since"]),
+            ": %s" % field("summary", a["summary"]) if a["summary"] else "") for a in doc["alerts"])
+        error = '<p>%s</p>' % field("alerts_error", doc["alerts_error"]) if doc["alerts_error"] else ""
+        alerts = ('<section id="alerts" aria-labelledby="h-alerts"><h2 id="h-alerts">Firing alerts</h2>%s%s</section>'
+                  % (error, '<ul class="reasons">%s</ul>' % items if items else ""))
+    return layout(doc, "index.html", overall + incidents + alerts + windows + actions + resources + backups)
 
 
 def maintenance(doc):

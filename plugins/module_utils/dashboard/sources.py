@@ -8,7 +8,8 @@
 * each job's last integrity sweep: ``<ops_state>/integrity/<job>.sweep.json`` (``backup_integrity``);
 * maintenance windows and incidents: the versioned stores in ``ops_state`` (directory or bucket);
 * drill reports: ``reports/dr_drill/<drill_id>/report.json`` in ``ops_state``;
-* health: ``<health_dir>/<host>/health-*.json`` snapshots (``health_facts``' format), plus this run's readings.
+* health: ``<health_dir>/<host>/health-*.json`` snapshots (``health_facts``' format), plus this run's readings;
+* firing alerts: Alertmanager's API v2 (``GET /api/v2/alerts``, active, not silenced, not inhibited).
 
 Nothing here renders; ``model.build`` turns the facts into the dashboard document.
 """
@@ -16,6 +17,8 @@ Nothing here renders; ``model.build`` turns the facts into the dashboard documen
 import concurrent.futures
 import json
 import os
+import urllib.error
+import urllib.request
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog, clock, integrity_record
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
@@ -163,3 +166,34 @@ def health(health_dir, points=TREND_POINTS):
         if series:
             out[host] = series
     return out
+
+
+ALERT_QUERY = "/api/v2/alerts?active=true&silenced=false&inhibited=false"
+MAX_ALERTS = 200
+
+
+def alerts(url, timeout=10.0):
+    """``(alerts, None)`` firing in Alertmanager at ``url``, or ``([], reason)`` when it cannot be read."""
+    if not url:
+        return [], None
+    request = urllib.request.Request(url.rstrip("/") + ALERT_QUERY, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec - the operator's own Alertmanager
+            doc = json.loads(response.read(8 * 1024 * 1024).decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        return [], "Alertmanager %s answered HTTP %s" % (url, exc.code)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return [], "Alertmanager %s cannot be read: %s" % (url, getattr(exc, "reason", None) or exc)
+    if not isinstance(doc, list):
+        return [], "Alertmanager %s answered something that is not a list of alerts" % url
+    out = []
+    for alert in doc[:MAX_ALERTS]:
+        if not isinstance(alert, dict):
+            continue
+        labels = alert.get("labels") if isinstance(alert.get("labels"), dict) else {}
+        notes = alert.get("annotations") if isinstance(alert.get("annotations"), dict) else {}
+        out.append({"name": labels.get("alertname") or "unnamed", "severity": labels.get("severity") or "none",
+                    "instance": labels.get("instance") or labels.get("host") or labels.get("job"),
+                    "since": alert.get("startsAt"), "summary": notes.get("summary") or notes.get("description") or "",
+                    "fingerprint": alert.get("fingerprint")})
+    return out, None

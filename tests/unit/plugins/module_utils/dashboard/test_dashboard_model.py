@@ -209,3 +209,17 @@ def test_the_document_carries_no_destination_credentials():
     doc = build(jobs=jobs, listings={"app-db": [listing("s3", backup(1))]})
     text = repr(doc)
     assert "SUPERSECRET" not in text and "/etc/secret.ini" not in text
+
+
+def test_firing_alerts_count_critical_first_and_an_unreadable_alertmanager_is_a_warning():
+    alerts = [{"name": "DiskFilling", "severity": "warning", "instance": "web2", "since": "t", "summary": ""},
+              {"name": "BackupStale", "severity": "critical", "instance": "db1", "since": "t", "summary": "no backup"}]
+    doc = build(listings={"app-db": [listing("nas", backup(1))]}, drills=[drill(10)])
+    assert doc["status"]["level"] == "ok"
+    doc = model.build({"title": "T"}, [job()], {"app-db": [listing("nas", backup(1))]}, {}, [], [], [drill(10)], {}, NOW,
+                      alerts=alerts)
+    assert [a["name"] for a in doc["alerts"]] == ["BackupStale", "DiskFilling"] and doc["status"]["level"] == "critical"
+    assert doc["status"]["reasons"][0] == "alert BackupStale firing on db1 since t (critical): no backup"
+    doc = model.build({"title": "T"}, [job()], {"app-db": [listing("nas", backup(1))]}, {}, [], [], [drill(10)], {}, NOW,
+                      alerts_error="Alertmanager http://x cannot be read: refused")
+    assert doc["status"] == {"level": "warning", "label": "Degraded", "reasons": ["Alertmanager http://x cannot be read: refused"]}
