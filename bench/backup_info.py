@@ -15,16 +15,12 @@ Usage: .venv/bin/python bench/backup_info.py [--count 1000] [--runs 3] [--dests 
 """
 
 import argparse
-import concurrent.futures
-import datetime
-import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -36,38 +32,20 @@ import wk_services  # noqa: E402  pylint: disable=wrong-import-position
 
 sys.path.insert(0, ansible_run.collections_path())
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog_index  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory import open_storage  # noqa: E402  pylint: disable=wrong-import-position
+import wkbench_backups  # noqa: E402  pylint: disable=wrong-import-position
 
 JOB = "bench-info"
 
 
 def synthetic(count):
     """(key, bytes) pairs for ``count`` backups, one per hour going back from now."""
-    now = time.time()
-    payload = os.urandom(2048)
-    digest = hashlib.sha256(payload).hexdigest()
-    for index in range(count):
-        when = datetime.datetime.fromtimestamp(now - 3600 * index, datetime.timezone.utc)
-        backup_id = "%s-%s" % (when.strftime("%Y%m%dT%H%M%SZ"), uuid.uuid4().hex[:8])
-        key = mf.object_key(JOB, backup_id, "dump", ".pgdump.zst.gpg")
-        doc = {"schema": mf.SCHEMA, "schema_version": 1, "backup_id": backup_id, "job": JOB, "status": "complete",
-               "created_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "completed_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-               "source": {"kind": "postgres", "database": "app"}, "sizes": {"stored_bytes": len(payload)},
-               "compression": {"algorithm": "zstd"}, "encryption": {"mode": "public_key"},
-               "objects": [{"role": "dump", "key": key, "stored_bytes": len(payload), "sha256": digest}]}
-        data = mf.dumps(doc)
-        yield key, payload
-        yield mf.manifest_key(JOB, backup_id), data
-        yield catalog_index.index_key(JOB, backup_id), catalog_index.build(doc, mf.manifest_key(JOB, backup_id), data)
+    return wkbench_backups.synthetic(JOB, count)
 
 
 def fill(storage, count, workers=8):
-    items = list(synthetic(count))
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda item: storage.put_bytes(item[0], item[1]), items))
+    wkbench_backups.fill(storage, synthetic(count), workers)
 
 
 def median(values):

@@ -29,23 +29,24 @@ Two ways to list (``mode``):
   manifests without an index entry (backups written before index entries existed), and when the job has no
   index entry at all.
 
+``read_newest`` is a third, cheaper reading for status pages (``ops_dashboard``): the number of index entries and
+the newest backups proven object by object down to the first valid one; nothing is cached.
+
 Keys under ``<job>/_<name>/`` (index entries, lock and verification records), ``packs/`` and ``holds/``
 belong to no run: they are never backups or incomplete runs.
 """
 
 import concurrent.futures
-import hashlib
-import json
-import os
-import uuid
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog_index as cindex
+from ansible_collections.watchkeeper.ops.plugins.module_utils.catalog_cache import ManifestCache
 from ansible_collections.watchkeeper.ops.plugins.module_utils import clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
 
 READERS = 16
 FULL_EVERY_S = 24 * 3600  # the index listing lists in full at least this often per host, destination and job
+NEWEST_MAX_CHECKED = 50  # read_newest: backups checked at most, newest first, to find a valid one
 
 
 SOURCE_FIELDS = ("kind", "host", "database", "path", "mode", "server_version")
@@ -80,64 +81,6 @@ def _entry(backup_id, key, manifest, problems, checked="objects"):
     return entry
 
 
-class ManifestCache(object):
-    """Parsed manifests of one job in one destination, in ``<cache_dir>/<sha1(location, job)>.json``."""
-
-    def __init__(self, cache_dir, location, job):
-        name = hashlib.sha1(("%s\n%s" % (location, job)).encode("utf-8")).hexdigest()
-        self.path = os.path.join(cache_dir, "%s.json" % name)
-        self.entries = {}
-        self.meta = {}
-        self.dirty = False
-        try:
-            with open(self.path, "r") as handle:
-                doc = json.load(handle)
-            if doc.get("location") == location and doc.get("job") == job:
-                self.entries = doc.get("manifests", {})
-                self.meta = doc.get("meta") or {}
-        except (OSError, ValueError):
-            pass
-        self.location = location
-        self.job = job
-
-    def get(self, key, size):
-        entry = self.entries.get(key)
-        return entry[1] if entry and entry[0] == size else None
-
-    def get_any(self, key):
-        """``(size, manifest)`` cached for ``key`` whatever its size, or None."""
-        entry = self.entries.get(key)
-        return (entry[0], entry[1]) if entry else None
-
-    def put(self, key, size, manifest):
-        self.entries[key] = [size, manifest]
-        self.dirty = True
-
-    def set_meta(self, name, value):
-        if self.meta.get(name) != value:
-            self.meta[name] = value
-            self.dirty = True
-
-    def prune(self, keys):
-        for key in set(self.entries) - set(keys):
-            del self.entries[key]
-            self.dirty = True
-
-    def save(self):
-        if not self.dirty:
-            return
-        try:
-            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-            tmp = "%s.tmp-%s" % (self.path, uuid.uuid4().hex[:8])
-            with open(tmp, "w") as handle:
-                # dumps, not dump: json.dump encodes in pure Python, several times slower
-                handle.write(json.dumps({"location": self.location, "job": self.job, "manifests": self.entries,
-                                         "meta": self.meta}))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
-
-
 class Listing(object):
     """One listing of every key under ``<job>/`` in one destination: ``sizes`` and ``mtimes`` by key.
 
@@ -156,12 +99,14 @@ class Listing(object):
 class Catalog(object):
     """What ``read`` found: ``backups`` newest first, ``incomplete`` run ids, ``orphans`` (index entries
     without a readable manifest: ``{backup_id, index_key, problem}``), ``unindexed`` (ids of backups without an
-    index entry; ``None`` when not known), ``listing`` (``full`` or ``index``) and ``reason`` (why a full
-    listing was used when the index was asked for)."""
+    index entry; ``None`` when not known), ``listing`` (``full``, ``index`` or ``newest``), ``reason`` (why a full
+    listing was used when the index was asked for) and ``count`` (backups in the destination; with ``newest``, index
+    entries, more than ``backups`` holds)."""
 
     def __init__(self, backups, incomplete, orphans, unindexed, listing, reason=None):
         self.backups, self.incomplete, self.orphans = backups, incomplete, orphans
         self.unindexed, self.listing, self.reason = unindexed, listing, reason
+        self.count = len(backups)
 
 
 def read_catalog(storage, job, validate=True, readers=READERS, cache_dir=None, listing=None):
@@ -290,9 +235,10 @@ def _read_indexed(storage, job, cache, readers):
     if not infos:
         return None
     manifests = {}
+    keys = dict((backup_id, mf.manifest_key(job, backup_id)) for backup_id in infos)
 
     def load(backup_id):
-        key = mf.manifest_key(job, backup_id)
+        key = keys[backup_id]
         cached = cache.get_any(key)
         if cached is not None:
             manifests[backup_id] = cached
@@ -318,7 +264,7 @@ def _read_indexed(storage, job, cache, readers):
         return _entry(backup_id, key, manifest, problems, checked="index"), None
 
     ids = sorted(infos, reverse=True)
-    if sum(1 for i in ids if cache.get_any(mf.manifest_key(job, i)) is None) > 1:
+    if sum(1 for i in ids if cache.get_any(keys[i]) is None) > 1:
         with concurrent.futures.ThreadPoolExecutor(max_workers=readers) as pool:
             loaded = list(pool.map(load, ids))
     else:
@@ -327,10 +273,46 @@ def _read_indexed(storage, job, cache, readers):
     for entry in backups:
         entry["indexed"] = True
     orphans = [o for e, o in loaded if o is not None]
-    cache.prune(set(mf.manifest_key(job, i) for i in manifests))
+    cache.prune(set(keys[i] for i in manifests))
     _confirm_newest(storage, job, backups, orphans, manifests, infos, readers)
     orphans.sort(key=lambda o: o["backup_id"], reverse=True)
     return Catalog(backups, [], orphans, None, "index")
+
+
+def read_newest(storage, job, readers=READERS, max_checked=NEWEST_MAX_CHECKED):
+    """What a status page needs, without reading every manifest: ``listing`` ``newest``, ``count`` (the job's index
+    entries) and ``backups``, the newest backups checked object by object (their manifest read, every object
+    ``stat``-ed) down to the first valid one, at most ``max_checked``. Older backups are neither read nor
+    judged: ``backup_info`` and the integrity sweeps do that. A job without index entries is listed in full."""
+    ids = sorted((i for i in (cindex.parse_index_key(job, info.key) for info in storage.list(cindex.index_prefix(job)))
+                  if i), reverse=True)
+    if not ids:
+        found = _read_full(storage, job, True, readers, None, Listing(storage, job))
+        found.count = len(found.backups)
+        return found
+    backups, orphans = [], []
+    for backup_id in ids[:max_checked]:
+        key = mf.manifest_key(job, backup_id)
+        if storage.stat(key) is None:
+            orphans.append(_orphan(job, backup_id, cindex.index_key(job, backup_id)))
+            continue
+        try:
+            manifest = _summary(mf.loads(storage.get_bytes(key, max_bytes=16 * 1024 * 1024), key))
+        except WatchkeeperError as exc:
+            backups.append(_entry(backup_id, key, None, [exc.msg]))
+            continue
+        needed = list(_needed(manifest))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(readers, len(needed)))) as pool:
+            stats = list(pool.map(storage.stat, [k for k, _size in needed]))
+        sizes = dict((k, s.size if s else None) for (k, _size), s in zip(needed, stats))
+        entry = _entry(backup_id, key, manifest, _identity(manifest, job, backup_id) + _object_problems(manifest, sizes))
+        entry["indexed"] = True
+        backups.append(entry)
+        if entry["valid"]:
+            break
+    found = Catalog(backups, [], orphans, None, "newest")
+    found.count = len(ids)
+    return found
 
 
 def _orphan(job, backup_id, index_key):

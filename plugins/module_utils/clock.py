@@ -47,4 +47,9 @@ def compact(value):
 
 
 def parse_compact(text):
-    return datetime.datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    """The inverse of ``compact``; ValueError for anything else. Slices, not ``strptime``: a listing parses one
+    per backup, and ``strptime`` costs ten times as much."""
+    if len(text) != 16 or text[8] != "T" or text[15] != "Z" or not (text[:8] + text[9:15]).isdigit():
+        raise ValueError("not a compact UTC timestamp (YYYYMMDDTHHMMSSZ): %r" % (text,))
+    return datetime.datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
+                             int(text[13:15]), tzinfo=UTC)

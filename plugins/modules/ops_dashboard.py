@@ -165,8 +165,20 @@ options:
     description: IANA zone shown next to UTC when the viewer's browser does not run the script.
     type: str
     default: UTC
+  listing:
+    description:
+      - How each job's backups are read in each destination.
+      - V(newest) counts the job's index entries and proves only the newest backups, object by object (manifest read,
+        every object present at its size), down to the first valid one. The other backups are the business of
+        M(watchkeeper.ops.backup_integrity) (whose last sweep the pages show) and M(watchkeeper.ops.backup_info).
+        A few requests per destination, whatever the number of backups.
+      - V(full) lists and checks every backup like M(watchkeeper.ops.backup_info), with the manifest cache in
+        O(cache_dir); the pages then also show how many backups are valid.
+    type: str
+    choices: [newest, full]
+    default: newest
   cache_dir:
-    description: Manifest cache shared with M(watchkeeper.ops.backup_info); empty disables it.
+    description: Manifest cache shared with M(watchkeeper.ops.backup_info) (O(listing=full) only); empty disables it.
     type: path
     default: ~/.cache/watchkeeper/catalog
   mode:
@@ -283,6 +295,7 @@ def main():
             drill_interval=dict(type="str"),
             kpi_target_pct=dict(type="float", default=95.0),
             time_zone=dict(type="str", default="UTC"),
+            listing=dict(type="str", choices=["newest", "full"], default="newest"),
             cache_dir=dict(type="path", default="~/.cache/watchkeeper/catalog"),
             mode=dict(type="raw", default="0644"),
             **copy.deepcopy(COMMON)

@@ -86,7 +86,7 @@ def generate(params, now=None, check_mode=False):
         raise DashboardError("cannot read ops_state: %s" % exc.describe())
     timings["state_s"] = round(time.monotonic() - started, 3)
     mark = time.monotonic()
-    listings = sources.list_backups(jobs, params.get("cache_dir"))
+    listings = sources.list_backups(jobs, params.get("cache_dir"), listing=params.get("listing") or sources.LISTING)
     timings["listing_s"] = round(time.monotonic() - mark, 3)
     mark = time.monotonic()
     sweeps = sources.sweeps(ops_state if not params.get("ops_state_store") else params.get("integrity_dir"), jobs)

@@ -73,7 +73,9 @@ def _destination(job, listing, sweep, now):
     valid = [b for b in listing["backups"] if b.get("valid")]
     newest = valid[0] if valid else None
     age = _age(now, newest["created_at"]) if newest else None
-    out = {"name": listing["name"], "type": listing["type"], "count": len(listing["backups"]), "valid": len(valid),
+    full = listing.get("listing", "full") == "full"
+    out = {"name": listing["name"], "type": listing["type"], "count": listing.get("count", len(listing["backups"])),
+           "valid": len(valid) if full else None, "checked": len(listing["backups"]), "listing": listing.get("listing", "full"),
            "newest_at": newest["created_at"] if newest else None, "newest_age_s": age,
            "newest_age": freshness.human_duration(age) if age is not None else None, "status": "healthy",
            "reasons": [], "sweep": None}
@@ -88,6 +90,10 @@ def _destination(job, listing, sweep, now):
         failed.append("no valid backup in this destination")
     elif age > job["rpo_s"]:
         warning.append("newest copy is %s old, older than the RPO of %s" % (freshness.human_duration(age), job["rpo"]))
+    orphans = listing.get("orphans") or []
+    if orphans:
+        warning.append("%d index entr%s without a manifest (the manifest went missing): %s" % (
+            len(orphans), "y" if len(orphans) == 1 else "ies", ", ".join(orphans[:5])))
     if sweep and sweep.get("status") == "damaged":
         failed.append("the integrity sweep of %s found %d damaged backup%s: %s" % (
             sweep.get("checked_at"), out["sweep"]["bad_count"], "" if out["sweep"]["bad_count"] == 1 else "s",

@@ -3,8 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The dashboards' inputs, read from the collection's own records (the only I/O before rendering).
 
-* each job's backups in each destination: ``catalog.read`` (the listing ``backup_info`` does, with its manifest
-  cache), one thread per job and destination; a destination that cannot be listed is "unreachable" with the reason;
+* each job's backups in each destination: by default ``catalog.read_newest`` (the number of index entries and the
+  newest backups proven object by object down to the first valid one), or ``catalog.read`` (every backup, what
+  ``backup_info`` lists, with its manifest cache) with ``listing: full``; a destination that cannot be listed is
+  "unreachable" with the reason;
 * each job's last integrity sweep: ``<ops_state>/integrity/<job>.sweep.json`` (``backup_integrity``);
 * maintenance windows and incidents: the versioned stores in ``ops_state`` (directory or bucket);
 * drill reports: ``reports/dr_drill/<drill_id>/report.json`` in ``ops_state``;
@@ -18,8 +20,8 @@ import concurrent.futures
 import json
 import os
 import urllib.error
-import urllib.request
 
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError, open_url
 from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog, clock, integrity_record
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import WatchkeeperError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.health import snapshots
@@ -31,7 +33,10 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory im
 DRILL_PREFIX = drill_store.BASE + "/"
 MAX_DRILLS = 40
 TREND_POINTS = 288
-LISTING_THREADS = 8
+# Threads wait for a bucket's answers; on local directories the work is Python under the GIL and more threads
+# only contend (bench/dashboards.py), so a few.
+LISTING_THREADS = 4
+LISTING = "newest"
 BACKUP_FIELDS = ("backup_id", "created_at", "completed_at", "valid", "problems", "sizes", "source")
 
 
@@ -41,17 +46,24 @@ def _short(exc):
     return "%s: %s" % (type(exc).__name__, exc)
 
 
-def list_destination(job, spec, cache_dir):
-    """``{"name", "type", "reachable", "reason", "backups": [...newest first], "incomplete"}`` for one destination;
-    never raises: a destination that cannot be read is reported unreachable with the reason."""
+def list_destination(job, spec, cache_dir, listing=LISTING):
+    """``{"name", "type", "reachable", "reason", "listing", "count", "backups": [...newest first], "incomplete",
+    "orphans"}`` for one destination; never raises: a destination that cannot be read is reported unreachable with
+    the reason. ``listing``: ``newest`` (``catalog.read_newest``) or ``full`` (``catalog.read``, every backup)."""
     out = {"name": spec.get("name") or spec.get("type"), "type": spec.get("type"), "reachable": True, "reason": None,
-           "backups": [], "incomplete": 0}
+           "listing": listing, "count": 0, "backups": [], "incomplete": 0, "orphans": []}
     storage = None
     try:
         storage = open_storage(dict(spec, name=out["name"]))
-        found = catalog.read(storage, job, validate=True, cache_dir=cache_dir or None)
+        if listing == "newest":
+            found = catalog.read_newest(storage, job)
+        else:
+            found = catalog.read(storage, job, validate=True, cache_dir=cache_dir or None)
+        out["listing"] = found.listing if found.listing == "newest" else "full"
+        out["count"] = found.count
         out["backups"] = [dict((k, b.get(k)) for k in BACKUP_FIELDS) for b in found.backups]
         out["incomplete"] = len(found.incomplete or [])
+        out["orphans"] = [o["backup_id"] for o in found.orphans or []]
     except Exception as exc:  # pylint: disable=broad-except  # one destination never stops the others
         out.update(reachable=False, reason=_short(exc))
     finally:
@@ -63,12 +75,12 @@ def list_destination(job, spec, cache_dir):
     return out
 
 
-def list_backups(jobs, cache_dir, threads=LISTING_THREADS):
+def list_backups(jobs, cache_dir, threads=LISTING_THREADS, listing=LISTING):
     """``{job name: [destination listing, ...]}`` in the order of each job's destinations."""
     tasks = [(job["name"], spec) for job in jobs for spec in job.get("destinations") or []]
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(threads, len(tasks) or 1))) as pool:
-        futures = [pool.submit(list_destination, name, spec, cache_dir) for name, spec in tasks]
+        futures = [pool.submit(list_destination, name, spec, cache_dir, listing) for name, spec in tasks]
         for (name, _spec), future in zip(tasks, futures):
             results.setdefault(name, []).append(future.result())
     for job in jobs:
@@ -176,13 +188,16 @@ def alerts(url, timeout=10.0):
     """``(alerts, None)`` firing in Alertmanager at ``url``, or ``([], reason)`` when it cannot be read."""
     if not url:
         return [], None
-    request = urllib.request.Request(url.rstrip("/") + ALERT_QUERY, headers={"Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec - the operator's own Alertmanager
+        response = open_url(url.rstrip("/") + ALERT_QUERY, headers={"Accept": "application/json"}, timeout=timeout,
+                            follow_redirects="safe", http_agent="watchkeeper.ops ops_dashboard")
+        try:
             doc = json.loads(response.read(8 * 1024 * 1024).decode("utf-8"))
+        finally:
+            response.close()
     except urllib.error.HTTPError as exc:
         return [], "Alertmanager %s answered HTTP %s" % (url, exc.code)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, UrlConnectionError, OSError, ValueError) as exc:
         return [], "Alertmanager %s cannot be read: %s" % (url, getattr(exc, "reason", None) or exc)
     if not isinstance(doc, list):
         return [], "Alertmanager %s answered something that is not a list of alerts" % url

@@ -18,7 +18,7 @@ import os
 
 import pytest
 
-from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog
+from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog, clock
 from ansible_collections.watchkeeper.ops.plugins.module_utils import catalog_index as cindex
 from ansible_collections.watchkeeper.ops.plugins.module_utils import manifest as mf
 from ansible_collections.watchkeeper.ops.plugins.module_utils.retention import backups as retention_backups
@@ -263,8 +263,64 @@ def test_the_cache_keeps_only_what_the_catalog_uses(tmp_path):
     cache_dir = str(tmp_path / "cache")
     cold = catalog.read(storage, JOB, cache_dir=cache_dir)
     files = os.listdir(cache_dir)
-    with open(os.path.join(cache_dir, files[0])) as handle:
+    assert sorted(f.endswith(".meta.json") for f in files) == [False, True], files
+    manifests = [f for f in files if not f.endswith(".meta.json")][0]
+    with open(os.path.join(cache_dir, manifests)) as handle:
         text = handle.read()
-    assert len(files) == 1 and "public.t199" not in text and "stream_s" not in text and len(text) < 2000, len(text)
+    assert "public.t199" not in text and "stream_s" not in text and len(text) < 2000, len(text)
+    written = os.stat(os.path.join(cache_dir, manifests)).st_mtime_ns
+    os.utime(os.path.join(cache_dir, manifests), ns=(written - 10 ** 9, written - 10 ** 9))
     warm = catalog.read(storage, JOB, cache_dir=cache_dir)
     assert warm.backups == cold.backups and warm.backups[0]["valid"] and warm.backups[0]["source"] == {"kind": "postgres"}
+    # A warm full listing with nothing new records its time in the small notes file, not in the manifests' file.
+    assert os.stat(os.path.join(cache_dir, manifests)).st_mtime_ns == written - 10 ** 9
+
+
+def test_newest_reading_counts_index_entries_and_proves_only_the_newest(spec):
+    inner = open_storage(spec)
+    for hour in range(6):
+        add_backup(inner, bid(hour), payload=b"dump %d" % hour)
+    inner.delete(mf.object_key(JOB, bid(5), "dump", ".pgdump.zst"))                   # newest: replaced by a
+    inner.put_bytes(mf.object_key(JOB, bid(5), "dump", ".pgdump.zst"), b"truncated")   # copy of the wrong size
+    inner.delete(mf.manifest_key(JOB, bid(4)))                                         # next: manifest gone
+    storage = Counting(inner)
+    found = catalog.read_newest(storage, JOB)
+    assert found.listing == "newest" and found.count == 6
+    assert [(b["backup_id"], b["valid"]) for b in found.backups] == [(bid(5), False), (bid(3), True)]
+    assert "has 9 bytes, manifest says 6" in found.backups[0]["problems"][0]
+    assert [o["backup_id"] for o in found.orphans] == [bid(4)]
+    assert storage.lists == [cindex.index_prefix(JOB)], "only the index is listed, never the data keys"
+    assert sorted(storage.gets) == sorted([mf.manifest_key(JOB, bid(5)), mf.manifest_key(JOB, bid(3))])
+    assert found.backups[1]["sizes"] == {"stored_bytes": 6} and found.backups[1]["checked"] == "objects"
+
+
+def test_newest_reading_of_a_job_without_index_entries_lists_in_full(tmp_path):
+    (tmp_path / "nas").mkdir()
+    storage = open_storage({"type": "local", "name": "nas", "path": str(tmp_path / "nas")})
+    for hour in range(3):
+        add_backup(storage, bid(hour), index=False)
+    found = catalog.read_newest(storage, JOB)
+    assert found.listing == "full" and found.count == 3 and all(b["valid"] for b in found.backups)
+    assert catalog.read_newest(storage, "other-job").count == 0
+
+
+def test_newest_reading_stops_after_max_checked(tmp_path):
+    (tmp_path / "nas").mkdir()
+    storage = open_storage({"type": "local", "name": "nas", "path": str(tmp_path / "nas")})
+    for hour in range(4):
+        add_backup(storage, bid(hour))
+        storage.delete(mf.object_key(JOB, bid(hour), "dump", ".pgdump.zst"))
+    found = catalog.read_newest(storage, JOB, max_checked=3)
+    assert found.count == 4 and [b["valid"] for b in found.backups] == [False, False, False]
+
+
+@pytest.mark.parametrize("text", ["20261127T013000Z", "20240229T235959Z"])
+def test_compact_timestamps_parse_as_strptime_does(text):
+    assert clock.parse_compact(text) == datetime.datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+
+
+@pytest.mark.parametrize("text", ["20261127T013000", "20261127X013000Z", "2026112TT013000Z", "20230229T000000Z",
+                                  "20261127T256000Z", "", "20261127T01300\u00b2Z"])
+def test_compact_timestamps_refuse_anything_else(text):
+    with pytest.raises(ValueError):
+        clock.parse_compact(text)

@@ -50,6 +50,16 @@ def test_the_newest_valid_backup_counts_an_invalid_newer_one_does_not():
     assert row["backup_id"] == "b-6" and not row["within_rpo"]
 
 
+def test_a_newest_listing_counts_index_entries_and_does_not_claim_a_valid_count():
+    newest = dict(listing("nas", backup(1, valid=False), backup(2)), listing="newest", count=1000, orphans=["b-0"])
+    row = model.backup_row(job(rpo="4h"), [newest, listing("s3", backup(3))], None, NOW)
+    nas, s3 = row["destinations"]
+    assert (nas["count"], nas["checked"], nas["valid"], nas["listing"]) == (1000, 2, None, "newest")
+    assert (s3["count"], s3["valid"], s3["listing"]) == (1, 1, "full")
+    assert row["backup_id"] == "b-2" and nas["status"] == "warning"
+    assert nas["reasons"] == ["1 index entry without a manifest (the manifest went missing): b-0"]
+
+
 def test_an_unreachable_destination_fails_but_a_fresh_copy_elsewhere_keeps_the_job_at_warning():
     row = model.backup_row(job(), [listing("nas", backup(1)), listing("s3", reachable=False, reason="timed out")], None, NOW)
     assert row["status"] == "warning" and row["within_rpo"]
