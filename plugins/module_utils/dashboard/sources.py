@@ -33,8 +33,8 @@ from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.factory im
 DRILL_PREFIX = drill_store.BASE + "/"
 MAX_DRILLS = 40
 TREND_POINTS = 288
-# Threads wait for a bucket's answers; on local directories the work is Python under the GIL and more threads
-# only contend (bench/dashboards.py), so a few.
+# Threads wait for the buckets' answers; local directories are listed in the calling thread, one after the other: there
+# the work is Python under the GIL, and threads made 150 listings twice as slow (bench/dashboards.py).
 LISTING_THREADS = 4
 LISTING = "newest"
 BACKUP_FIELDS = ("backup_id", "created_at", "completed_at", "valid", "problems", "sizes", "source")
@@ -78,11 +78,15 @@ def list_destination(job, spec, cache_dir, listing=LISTING):
 def list_backups(jobs, cache_dir, threads=LISTING_THREADS, listing=LISTING):
     """``{job name: [destination listing, ...]}`` in the order of each job's destinations."""
     tasks = [(job["name"], spec) for job in jobs for spec in job.get("destinations") or []]
-    results = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(threads, len(tasks) or 1))) as pool:
-        futures = [pool.submit(list_destination, name, spec, cache_dir, listing) for name, spec in tasks]
-        for (name, _spec), future in zip(tasks, futures):
-            results.setdefault(name, []).append(future.result())
+    remote = [task for task in tasks if task[1].get("type") != "local"]
+    results, done = {}, {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(threads, len(remote) or 1))) as pool:
+        futures = dict((id(task), pool.submit(list_destination, task[0], task[1], cache_dir, listing)) for task in remote)
+        for task in tasks:  # local directories here, one after the other, while the pool waits for the buckets
+            if id(task) not in futures:
+                done[id(task)] = list_destination(task[0], task[1], cache_dir, listing)
+        for task in tasks:
+            results.setdefault(task[0], []).append(done[id(task)] if id(task) in done else futures[id(task)].result())
     for job in jobs:
         results.setdefault(job["name"], [])
     return results

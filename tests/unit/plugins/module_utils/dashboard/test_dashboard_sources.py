@@ -63,6 +63,19 @@ def test_a_destination_that_cannot_be_listed_is_unreachable_with_the_reason(tmp_
     assert out["reachable"] is False and out["reason"]
 
 
+def test_listings_keep_each_jobs_destination_order_with_buckets_and_directories_mixed(tmp_path):
+    (tmp_path / "nas").mkdir()
+    s3 = {"name": "s3", "type": "s3", "bucket": "b", "endpoint_url": "http://127.0.0.1:9", "retries": 0, "timeout": 2,
+          "access_key": "k", "secret_key": "s"}
+    nas = {"name": "nas", "type": "local", "path": str(tmp_path / "nas")}
+    gone = {"name": "gone", "type": "local", "path": str(tmp_path / "missing")}
+    jobs = [{"name": "a", "destinations": [s3, nas]}, {"name": "b", "destinations": [gone, s3, nas]}, {"name": "c"}]
+    out = sources.list_backups(jobs, None)
+    assert dict((job, [(d["name"], d["reachable"]) for d in rows]) for job, rows in out.items()) == {
+        "a": [("s3", False), ("nas", True)], "b": [("gone", False), ("s3", False), ("nas", True)], "c": []}
+    assert out["a"][1]["listing"] == "full" and out["a"][1]["count"] == 0  # a job without index entries: in full
+
+
 def test_health_is_recorded_per_host_and_read_back_oldest_first(tmp_path):
     directory = str(tmp_path)
     health = {"host": {"cpu_percent": 12.5, "memory": {"percent": 40.0}, "mounts": [
