@@ -14,8 +14,9 @@ log() { printf '==> %s\n' "$*"; }
 # docker.io and mmdebstrap: the project's own Docker Engine and the fleet images (scripts/wk_engine.py, wk_images.py).
 # prometheus: promtool, for the unit tests of the monitoring role's alert rules (its daemon is not started).
 # prometheus-alertmanager: started on loopback by the dashboards' alert test (no service is started by the package).
+# wrk: the load generator of bench/load.py and of the load_management test.
 APT_PACKAGES=(postgresql postgresql-client postgresql-contrib gnupg zstd sqlite3 jq git ca-certificates python3-venv shellcheck
-              chromium nginx redis-server docker.io mmdebstrap openssh-client prometheus prometheus-alertmanager)
+              chromium nginx redis-server docker.io mmdebstrap openssh-client prometheus prometheus-alertmanager wrk)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -43,6 +44,17 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.requirements.sha256" 2>/dev/n
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements.txt"
   echo "$req_sum" > "$VENV/.requirements.sha256"
+fi
+
+# 2b. checkov (the policy check of terraform/, tests/unit/terraform) pins many packages of its own: its own venv.
+CHECKOV_VENV="$WK/checkov-venv"
+if [ ! -x "$CHECKOV_VENV/bin/checkov" ]; then
+  log "installing checkov into $CHECKOV_VENV"
+  mkdir -p "$WK"
+  [ -x "$CHECKOV_VENV/bin/python" ] || "$PYTHON" -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip > "$WK/checkov-install.log" 2>&1
+  "$CHECKOV_VENV/bin/python" -m pip install -q --disable-pip-version-check "checkov>=3.2" >> "$WK/checkov-install.log" 2>&1 \
+    || { tail -n 20 "$WK/checkov-install.log"; exit 1; }
 fi
 
 # 3. The collection workspace: .wk/collections/ansible_collections/watchkeeper/ops is a real

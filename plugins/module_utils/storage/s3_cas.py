@@ -14,6 +14,10 @@ header fails the lock with a clear error (use ``shared_state: local`` there). A 
 headers cannot be detected from here: check your store's documentation before sharing state through it.
 """
 
+import base64
+import hashlib
+import sys
+
 try:
     from botocore.exceptions import BotoCoreError, ClientError
 except ImportError:  # the s3 backend itself reports the missing library
@@ -35,7 +39,12 @@ class S3Conditional(object):
     def _conditional_put(self, key, data, what, **condition):
         full = self.full_key(key)
         try:
-            resp = self.client.put_object(Bucket=self.bucket_name, Key=full, Body=bytes(data), **dict(self.put_args, **condition))
+            data = bytes(data)
+            # Content-MD5 as every other put: buckets with Object Lock refuse a PutObject without an integrity header.
+            digest = hashlib.md5(data, usedforsecurity=False) if sys.version_info >= (3, 9) else hashlib.md5(data)  # nosec
+            resp = self.client.put_object(Bucket=self.bucket_name, Key=full, Body=data,
+                                          ContentMD5=base64.b64encode(digest.digest()).decode("ascii"),
+                                          **dict(self.put_args, **condition))
         except ClientError as exc:
             err = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

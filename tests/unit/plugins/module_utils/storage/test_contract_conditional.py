@@ -110,3 +110,21 @@ def test_one_of_many_concurrent_replaces_wins(backend, storage):
     winners = [n for n, version in results if version]
     assert len(winners) == 1
     assert backend.raw_read(full(backend, KEY)) == b"breaker-%d" % winners[0]
+
+
+def test_s3_conditional_writes_send_content_md5(request):  # the s3 leg only
+    """S3 refuses a PutObject without Content-MD5 (or a checksum header) into a bucket with a default Object Lock
+    retention, and moto does not enforce it: the headers botocore actually sends are read from its request events."""
+    bucket, _client = request.getfixturevalue("s3_bucket")
+    moto = request.getfixturevalue("moto")
+    spec = {"type": "s3", "name": "offsite-s3", "bucket": bucket, "prefix": PREFIX, "endpoint_url": moto.info["endpoint"],
+            "region": "us-east-1", "access_key": ACCESS, "secret_key": SECRET, "timeout": 10, "retries": 1}
+    st = Backend("s3", spec).make()
+    seen = []
+    st.client.meta.events.register("before-send.s3.PutObject", lambda request, **kw: seen.append(dict(request.headers)))
+    try:
+        version = st.create_exclusive(KEY, b'{"run_id": "a"}')
+        assert st.replace_if(KEY, b'{"run_id": "b"}', version)
+    finally:
+        st.close()
+    assert len(seen) == 2 and all("Content-MD5" in headers for headers in seen), seen
