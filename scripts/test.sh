@@ -89,7 +89,7 @@ stage_lint() {
 # and network; the default scenario proves the platform first); a failed scenario does not stop the next ones.
 stage_molecule() {
   local scenario t0 fail=0 times=()
-  for scenario in default backup recovery retention maintenance logging audits; do
+  for scenario in default backup recovery retention maintenance logging audits load_management; do
     t0=$(date +%s)
     if (cd "$WS" && molecule test -s "$scenario"); then
       times+=("$scenario passed ($(( $(date +%s) - t0 ))s)")
