@@ -86,6 +86,8 @@ def _destination(job, listing, sweep, now):
     failed, warning = [], []
     if not listing["reachable"]:
         failed.append("unreachable at the last check (%s): %s" % (clock.isoformat(now), listing["reason"]))
+    elif newest is None and not full and out["count"] > out["checked"]:
+        failed.append("none of the %d newest of its %d backups is valid" % (out["checked"], out["count"]))
     elif newest is None:
         failed.append("no valid backup in this destination")
     elif age > job["rpo_s"]:

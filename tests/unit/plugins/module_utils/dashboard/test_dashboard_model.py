@@ -58,6 +58,10 @@ def test_a_newest_listing_counts_index_entries_and_does_not_claim_a_valid_count(
     assert (s3["count"], s3["valid"], s3["listing"]) == (1, 1, "full")
     assert row["backup_id"] == "b-2" and nas["status"] == "warning"
     assert nas["reasons"] == ["1 index entry without a manifest (the manifest went missing): b-0"]
+    broken = dict(listing("nas", backup(1, valid=False), backup(2, valid=False)), listing="newest", count=60)
+    row = model.backup_row(job(rpo="4h"), [broken], None, NOW)
+    assert row["destinations"][0]["reasons"] == ["none of the 2 newest of its 60 backups is valid"]
+    assert row["status"] == "critical"
 
 
 def test_an_unreachable_destination_fails_but_a_fresh_copy_elsewhere_keeps_the_job_at_warning():
