@@ -13,7 +13,7 @@
             also ``[v6]:port``; a time such as ``08:25:13`` is not an address
 ``<val>``   the value of every ``key=value`` in a URL's query string (``?id=<val>&page=<val>``)
 ``<hex>``   ``0x``-prefixed hex, and words of 8 or more hex digits holding at least one digit and one letter
-            ``a-f`` (``deadbeef`` is a word, ``12345678`` is a number, ``9f86d081`` is an id)
+            ``a-f`` (``deadbeef`` is a word, ``12345678`` is a number, ``9f86d081`` is an id, ``1000000B`` a size)
 ``<path>``  absolute paths with two or more segments (``/var/lib/app/x.db``, ``/api/v1/users/42``); a path
             inside a URL is not one (its numbers are masked as numbers)
 ``<str>``   the contents of a quoted string (``"..."``, or ``'...'`` whose quotes are not apostrophes), when
@@ -69,7 +69,8 @@ _IP6_RE = re.compile(r"\[(?:" + _IPV6 + r"|::)\]" + _PORT
 # starts few (no quadratic scan of long words or of paths with many slashes).
 _QUERY = re.compile(r"((?:(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://|(?<![^\s\"'(=,;\[])/)[^\s?\"'<>]*\?|&)"
                     r"([A-Za-z0-9_.~%\[\]-]+=)[^&\s#\"'<>]*", re.I)
-_HEX = re.compile(_L + r"(?:0[xX][0-9A-Fa-f]+|(?=[0-9A-Fa-f]*[0-9])(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{8,})" + _R)
+# Digits with one hex letter as a unit (``1000000B``, ``12345678d``) are a size or a duration, not an id.
+_HEX = re.compile(_L + r"(?:0[xX][0-9A-Fa-f]+|(?!\d+[bBdD]" + _R + r")(?=[0-9A-Fa-f]*[0-9])(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{8,})" + _R)
 # Segments may hold placeholders masked before (``/var/lib/<uuid>/data``); a path glued to a placeholder (the host
 # of a URL, ``http://<ip>/x/y``) is not one.
 _PATH = re.compile(r"(?<![A-Za-z0-9_.~:/>-])(?:/(?:[A-Za-z0-9_.@%+~-]|<[a-z]+>)+){2,}/?(?![A-Za-z0-9_@%+~/-])")

@@ -114,6 +114,8 @@ def test_parts_of_words_are_not_masked(words):
     ("arch x86_64", "arch x86_<num>"),  # an underscore separates, as in user_17
     ("worker-3 id=42 user_17 (7) [12]", "worker-<num> id=<num> user_<num> (<num>) [<num>]"),
     ("deadbeef cafe 12345678 9f86d081 0x1F", "deadbeef cafe <num> <hex> <hex>"),
+    # found by hypothesis: a size or a duration whose unit is a hex letter is a number, whatever its length
+    ("0x0 0B 1000000B 12345678d 1234567bd", "<hex> <num> <num> <num> <hex>"),
     ("std::string a::b dead::beef at 08:25:13", "std::string a::b dead::beef at <num>:<num>:<num>"),
     ("from fe80::1%eth0 and [2001:db8::1]:443 and ::1", "from <ip> and <ip> and <ip>"),
     ("from 10.0.0.1:8080, to 192.168.1.1.", "from <ip>, to <ip>."),
