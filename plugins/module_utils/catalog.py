@@ -301,10 +301,7 @@ def read_newest(storage, job, readers=READERS, max_checked=NEWEST_MAX_CHECKED):
         except WatchkeeperError as exc:
             backups.append(_entry(backup_id, key, None, [exc.msg]))
             continue
-        needed = list(_needed(manifest))
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(readers, len(needed)))) as pool:
-            stats = list(pool.map(storage.stat, [k for k, _size in needed]))
-        sizes = dict((k, s.size if s else None) for (k, _size), s in zip(needed, stats))
+        sizes = _stat_sizes(storage, [k for k, _size in _needed(manifest)], readers)
         entry = _entry(backup_id, key, manifest, _identity(manifest, job, backup_id) + _object_problems(manifest, sizes))
         entry["indexed"] = True
         backups.append(entry)
@@ -320,6 +317,12 @@ def _orphan(job, backup_id, index_key):
             "problem": "index entry without a manifest (%s is missing)" % mf.manifest_key(job, backup_id)}
 
 
+def _stat_sizes(storage, keys, readers):
+    """``{key: size, or None when the object is missing}``, the ``stat`` calls in parallel."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(readers, len(keys)))) as pool:
+        return dict((k, s.size if s else None) for k, s in zip(keys, pool.map(storage.stat, keys)))
+
+
 def _confirm_newest(storage, job, backups, orphans, manifests, infos, readers):
     """Check the newest backups object by object until one is valid; a manifest found gone makes its
     entry an orphan."""
@@ -328,14 +331,11 @@ def _confirm_newest(storage, job, backups, orphans, manifests, infos, readers):
             continue
         size, manifest = manifests[entry["backup_id"]]
         key = entry["manifest_key"]
-        keys = [key] + [k for k, s in _needed(manifest)]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=min(readers, len(keys))) as pool:
-            stats = dict(zip(keys, pool.map(storage.stat, keys)))
-        if stats[key] is None:
+        sizes = _stat_sizes(storage, [key] + [k for k, s in _needed(manifest)], readers)
+        if sizes[key] is None:
             backups.remove(entry)
             orphans.append(_orphan(job, entry["backup_id"], infos[entry["backup_id"]].key))
             continue
-        sizes = dict((k, s.size if s else None) for k, s in stats.items())
         problems = _object_problems(manifest, sizes)
         if sizes[key] != size:
             problems.insert(0, "manifest %s has %d bytes now, %d when it was read" % (key, sizes[key], size))

@@ -78,17 +78,15 @@ def list_destination(job, spec, cache_dir, listing=LISTING):
 def list_backups(jobs, cache_dir, threads=LISTING_THREADS, listing=LISTING):
     """``{job name: [destination listing, ...]}`` in the order of each job's destinations."""
     tasks = [(job["name"], spec) for job in jobs for spec in job.get("destinations") or []]
-    remote = [task for task in tasks if task[1].get("type") != "local"]
-    results, done = {}, {}
+    remote = [i for i, (_name, spec) in enumerate(tasks) if spec.get("type") != "local"]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(threads, len(remote) or 1))) as pool:
-        futures = dict((id(task), pool.submit(list_destination, task[0], task[1], cache_dir, listing)) for task in remote)
-        for task in tasks:  # local directories here, one after the other, while the pool waits for the buckets
-            if id(task) not in futures:
-                done[id(task)] = list_destination(task[0], task[1], cache_dir, listing)
-        for task in tasks:
-            results.setdefault(task[0], []).append(done[id(task)] if id(task) in done else futures[id(task)].result())
-    for job in jobs:
-        results.setdefault(job["name"], [])
+        futures = dict((i, pool.submit(list_destination, tasks[i][0], tasks[i][1], cache_dir, listing)) for i in remote)
+        # local directories here, one after the other, while the pool waits for the buckets
+        found = [None if i in futures else list_destination(name, spec, cache_dir, listing) for i, (name, spec) in enumerate(tasks)]
+        found = [futures[i].result() if i in futures else listing_ for i, listing_ in enumerate(found)]
+    results = dict((job["name"], []) for job in jobs)
+    for (name, _spec), listing_ in zip(tasks, found):
+        results[name].append(listing_)
     return results
 
 

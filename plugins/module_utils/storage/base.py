@@ -25,7 +25,9 @@ Every method raises ``StorageError`` (with ``destination`` set) on failure, neve
 library-specific exception, and no method ever includes credentials in a message.
 """
 
+import base64
 import collections
+import hashlib
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import StorageError
 
@@ -36,6 +38,19 @@ Versioned = collections.namedtuple("Versioned", ["data", "version"])
 """The content of a small object and an opaque version token (a string) for ``replace_if``."""
 
 DEFAULT_CHUNK = 4 * 1024 * 1024
+
+
+def md5(data=b""):
+    """MD5 for integrity (Content-MD5, ETags, GCS md5Hash), allowed on FIPS hosts where Python supports the flag."""
+    try:
+        return hashlib.md5(data, usedforsecurity=False)
+    except TypeError:  # Python < 3.9
+        return hashlib.md5(data)  # nosec
+
+
+def md5_b64(data):
+    """The base64 MD5 of ``data``, as a Content-MD5 header carries it."""
+    return base64.b64encode(md5(data).digest()).decode("ascii")
 
 
 class Writer(object):

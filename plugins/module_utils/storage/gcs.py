@@ -12,7 +12,6 @@ finalizes the upload, reloads the object and compares its size and MD5 with what
 """
 
 import base64
-import hashlib
 import json
 import os
 
@@ -30,7 +29,7 @@ except ImportError:
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.base import (
-    BucketStorage, DEFAULT_CHUNK, ObjectInfo, Writer)
+    BucketStorage, DEFAULT_CHUNK, ObjectInfo, Writer, md5)
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.gcs_cas import GCSConditional
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.gcs_holds import GCSHolds
 
@@ -56,10 +55,7 @@ class GCSWriter(Writer):
     def __init__(self, storage, key):
         super(GCSWriter, self).__init__(storage, key)
         self.full = storage.full_key(key)
-        try:  # compared with the md5Hash GCS computes; allowed on FIPS hosts
-            self.md5 = hashlib.md5(usedforsecurity=False)
-        except TypeError:  # Python < 3.9
-            self.md5 = hashlib.md5()  # nosec
+        self.md5 = md5()  # compared with the md5Hash GCS computes
         self.cancel_status = None
         self.blob = storage.bucket.blob(self.full)
         kwargs = dict(chunk_size=storage.chunk_size, ignore_flush=True, checksum="md5", if_generation_match=0,

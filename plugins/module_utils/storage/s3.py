@@ -15,7 +15,6 @@ HEADs the result and compares its length; ``abort()`` aborts the multipart uploa
 import base64
 import concurrent.futures
 import datetime
-import hashlib
 
 try:
     import boto3
@@ -27,7 +26,7 @@ except ImportError:
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import ChecksumMismatch, StorageError
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.base import (
-    BucketStorage, DEFAULT_CHUNK, ObjectInfo, Writer)
+    BucketStorage, DEFAULT_CHUNK, ObjectInfo, Writer, md5 as _md5, md5_b64 as _md5_b64)
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.s3_cas import S3Conditional
 from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.s3_holds import S3Holds
 
@@ -38,18 +37,6 @@ PARTS_PER_STEP = 1000  # the part size doubles every 1000 parts, so 10000 parts 
 
 AUTH_CODES = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "TokenRefreshRequired",
               "InvalidClientTokenId", "AuthorizationHeaderMalformed", "UnrecognizedClientException")
-
-
-def _md5(data=b""):
-    """MD5 for integrity (Content-MD5, ETags), allowed on FIPS hosts where Python supports the flag."""
-    try:
-        return hashlib.md5(data, usedforsecurity=False)
-    except TypeError:  # Python < 3.9
-        return hashlib.md5(data)  # nosec
-
-
-def _md5_b64(data):
-    return base64.b64encode(_md5(data).digest()).decode("ascii")
 
 
 def _part_size(base, number):

@@ -14,10 +14,6 @@ header fails the lock with a clear error (use ``shared_state: local`` there). A 
 headers cannot be detected from here: check your store's documentation before sharing state through it.
 """
 
-import base64
-import hashlib
-import sys
-
 try:
     from botocore.exceptions import BotoCoreError, ClientError
 except ImportError:  # the s3 backend itself reports the missing library
@@ -28,7 +24,7 @@ except ImportError:  # the s3 backend itself reports the missing library
         pass
 
 from ansible_collections.watchkeeper.ops.plugins.module_utils.errors import StorageError
-from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.base import Versioned
+from ansible_collections.watchkeeper.ops.plugins.module_utils.storage.base import Versioned, md5_b64
 
 LOST = ("PreconditionFailed", "ConditionalRequestConflict")
 
@@ -41,9 +37,7 @@ class S3Conditional(object):
         try:
             data = bytes(data)
             # Content-MD5 as every other put: buckets with Object Lock refuse a PutObject without an integrity header.
-            digest = hashlib.md5(data, usedforsecurity=False) if sys.version_info >= (3, 9) else hashlib.md5(data)  # nosec
-            resp = self.client.put_object(Bucket=self.bucket_name, Key=full, Body=data,
-                                          ContentMD5=base64.b64encode(digest.digest()).decode("ascii"),
+            resp = self.client.put_object(Bucket=self.bucket_name, Key=full, Body=data, ContentMD5=md5_b64(data),
                                           **dict(self.put_args, **condition))
         except ClientError as exc:
             err = exc.response.get("Error", {})
