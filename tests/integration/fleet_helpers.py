@@ -154,6 +154,8 @@ def describe(rc, data, stdout, stderr):
             for host, res in (task.get("hosts") or {}).items():
                 if res.get("failed") or res.get("unreachable"):
                     failures.append("%s | %s: %s" % (host, (task.get("task") or {}).get("name"), str(res.get("msg"))[:800]))
+                    failures += ["  item %s: %s" % (item.get("item"), str(item.get("msg"))[:800])
+                                 for item in res.get("results") or [] if item.get("failed")][:3]
     return "rc %s\nfailed tasks:\n%s\nstats: %s\nsummary: %s\nstderr: %s" % (
         rc, "\n".join(failures[:10]), json.dumps(data.get("stats"), indent=1),
         json.dumps(data.get("global_custom_stats"), indent=1, default=str)[:6000], stderr[-2000:])

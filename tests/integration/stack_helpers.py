@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import helpers
+from fleet_helpers import describe  # noqa: F401  pylint: disable=unused-import  (test_stack.py uses sh.describe)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "compose"))
@@ -53,21 +54,6 @@ def _play(path, stack, extra, timeout):
         json.dump(variables, handle)
     env = {"ANSIBLE_SHOW_CUSTOM_STATS": "1", "DOCKER_HOST": stack["docker_host"]}
     return helpers.run_playbook(path, env=env, timeout=timeout, args=("-e", "@" + vars_file))
-
-
-def describe(rc, data, stdout, stderr):
-    if data is None:
-        return "rc %s, no JSON\nstdout: %s\nstderr: %s" % (rc, stdout[-3000:], stderr[-3000:])
-    failures = []
-    for play in data.get("plays") or []:
-        for task in play.get("tasks") or []:
-            for host, res in (task.get("hosts") or {}).items():
-                if res.get("failed") and not res.get("ignore_errors"):
-                    failures.append("%s | %s: %s" % (host, task["task"]["name"], str(res.get("msg"))[:1500]))
-                    failures += ["  item %s: %s" % (item.get("item"), str(item.get("msg"))[:800])
-                                 for item in res.get("results") or [] if item.get("failed")][:3]
-    return "rc %s\nfailed: %s\nstats: %s\nstderr: %s" % (rc, "\n".join(failures[-6:]),
-                                                         json.dumps(data.get("global_custom_stats"))[:3000], stderr[-1500:])
 
 
 def failure_messages(data):
