@@ -12,7 +12,8 @@ import subprocess
 import sys
 
 import helpers
-from fleet_helpers import describe  # noqa: F401  pylint: disable=unused-import  (test_stack.py uses sh.describe)
+# test_stack.py reports failed runs with sh.describe
+from fleet_helpers import describe  # noqa: F401  pylint: disable=unused-import
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "compose"))
